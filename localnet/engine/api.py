@@ -47,11 +47,14 @@ class VMError:
     """Why a call failed, in the words NEAR's outcomes use.
 
     kind: "ExecutionError" (panics, traps, host errors, gas),
-          "MethodResolveError" (MethodNotFound, MethodInvalidSignature),
+          "MethodResolveError" (MethodNotFound, MethodInvalidSignature, MethodEmptyName),
           "CompilationError" (invalid or disallowed Wasm),
-          "LinkError" (an import the node does not provide).
+          "LinkError" (an import the node does not provide),
+          "NewReceiptValidationError" (the call built a receipt NEAR rejects).
     message: e.g. "Smart contract panicked: boom", "Exceeded the prepaid gas.",
              "WebAssembly trap: ...", "MethodResolveError(MethodNotFound)".
+             For ExecutionError it is nearcore's Display text, which outcomes
+             show as {"FunctionCallError": {"ExecutionError": message}}.
     """
 
     kind: str
@@ -60,9 +63,10 @@ class VMError:
     # "wasm execution failed with error: <debug_message>",
     # e.g. 'HostError(GuestPanic { panic_msg: "boom" })'.
     debug_message: str = ""
-    # Structured form for outcome JSON where NEAR keeps one, e.g.
-    # {"MethodResolveError": "MethodNotFound"}; None when NEAR reports the
-    # message as {"ExecutionError": message}.
+    # Structured form for outcome JSON where NEAR keeps one: the
+    # FunctionCallError body (e.g. {"MethodResolveError": "MethodNotFound"}),
+    # or for NewReceiptValidationError the whole ActionError kind.  None when
+    # NEAR reports the message as {"ExecutionError": message}.
     data: Optional[dict] = None
 
 
@@ -73,6 +77,7 @@ class VMOutcome:
     burnt_gas: int = 0
     # burnt_gas plus gas prepaid to outgoing receipts (their attached gas and
     # exec fees); the chain refunds prepaid_gas - used_gas to the signer.
+    # Equal to burnt_gas when the call failed (its receipts are dropped).
     used_gas: int = 0
     storage_writes: dict[bytes, Optional[bytes]] = field(default_factory=dict)
     storage_usage: int = 0  # after the call
