@@ -1,0 +1,78 @@
+"""Errors the chain raises, carrying the names and payloads NEAR's RPC uses.
+
+`ChainError` covers refused queries (unknown account, key, block,
+transaction; no contract code); `cause_name` and `info` are what nearcore
+puts in the error envelope's `cause`, `data` its human text.
+`InvalidTransaction` carries the full `{"TxExecutionError": {"InvalidTxError": …}}`
+payload of a transaction the chain would not accept.
+`ContractError` is only for the in-process `Chain.view`/`TxResult` helpers.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ChainError(Exception):
+    def __init__(self, cause_name: str, info: dict, data: str):
+        super().__init__(data)
+        self.cause_name = cause_name
+        self.info = info
+        self.data = data
+
+
+def unknown_account(account_id: str, block_height: int, block_hash: str) -> ChainError:
+    return ChainError(
+        "UNKNOWN_ACCOUNT",
+        {"requested_account_id": account_id, "block_height": block_height, "block_hash": block_hash},
+        f"account {account_id} does not exist while viewing",
+    )
+
+
+def unknown_access_key(public_key: str, block_height: int, block_hash: str) -> ChainError:
+    return ChainError(
+        "UNKNOWN_ACCESS_KEY",
+        {"public_key": public_key, "block_height": block_height, "block_hash": block_hash},
+        f"access key {public_key} does not exist while viewing",
+    )
+
+
+def no_contract_code(account_id: str, block_height: int, block_hash: str) -> ChainError:
+    return ChainError(
+        "NO_CONTRACT_CODE",
+        {"contract_account_id": account_id, "block_height": block_height, "block_hash": block_hash},
+        f"Contract code for contract ID #{account_id} has never been observed on the node",
+    )
+
+
+def unknown_block(reference: Any) -> ChainError:
+    return ChainError(
+        "UNKNOWN_BLOCK",
+        {"block_reference": reference},
+        f"DB Not Found Error: BLOCK: {reference}",
+    )
+
+
+def unknown_transaction(tx_hash: str) -> ChainError:
+    return ChainError(
+        "UNKNOWN_TRANSACTION",
+        {"requested_transaction_hash": tx_hash},
+        f"Transaction {tx_hash} doesn't exist",
+    )
+
+
+class InvalidTransaction(Exception):
+    """The transaction was refused before execution; nothing changed on chain."""
+
+    def __init__(self, invalid_tx_error: Any):
+        self.invalid_tx_error = invalid_tx_error
+        self.payload = {"TxExecutionError": {"InvalidTxError": invalid_tx_error}}
+        super().__init__(str(self.payload))
+
+
+class ContractError(Exception):
+    """A view (or an in-process call) failed inside the contract."""
+
+    def __init__(self, message: str, logs: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.logs = list(logs or [])
