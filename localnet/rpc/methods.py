@@ -1,0 +1,458 @@
+"""The JSON-RPC methods: parse NEAR's request shapes, ask the chain, shape the answer.
+
+This layer knows no HTTP.  `RpcMethods.call(method, params)` returns the
+`result` value or raises `RpcError`; every chain access happens under one
+lock because the chain is a single-threaded state machine and the HTTP
+server answers on many threads.
+
+Parsing follows nearcore: positional (array) and named (object) params where
+nearcore accepts both, the soft-deprecated path-style `query`, base64
+transactions decoded from Borsh with failures reported as PARSE_ERROR.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import threading
+from typing import Any, Callable, Optional
+
+import base58
+
+from ..chain import ChainError, InvalidTransaction
+from ..primitives import is_valid_account_id
+from . import errors
+from .borsh import BorshError, decode_signed_transaction
+from .errors import RpcError
+
+log = logging.getLogger("localnet.rpc")
+
+FINALITIES = ("optimistic", "near-final", "final")
+WAIT_UNTIL = ("NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
+QUERY_REQUEST_TYPES = (
+    "view_account",
+    "view_access_key",
+    "view_access_key_list",
+    "call_function",
+    "view_state",
+    "view_code",
+)
+KEY_LENGTHS = {"ed25519": 32, "secp256k1": 64}
+
+
+# --------------------------------------------------------------------------
+# Parameter parsing helpers: each raises a PARSE_ERROR RpcError.
+
+
+def _fail(message: str) -> RpcError:
+    return errors.parse_error(message)
+
+
+def positional_or_named(params: Any, names: tuple[str, ...]) -> Optional[dict]:
+    """Read `[a, b]` or `{"a":…, "b":…}` into a dict; None if neither shape fits."""
+    if isinstance(params, list):
+        if len(params) != len(names):
+            return None
+        return dict(zip(names, params))
+    if isinstance(params, dict):
+        return params
+    return None
+
+
+def require_str(params: dict, field: str) -> str:
+    value = params.get(field)
+    if value is None:
+        raise _fail(f"missing field `{field}`")
+    if not isinstance(value, str):
+        raise _fail(f"invalid type for `{field}`: expected a string")
+    return value
+
+
+def require_account_id(params: dict, field: str) -> str:
+    account_id = require_str(params, field)
+    if not is_valid_account_id(account_id):
+        raise _fail(f"invalid account id `{account_id}` in `{field}`")
+    return account_id
+
+
+def decode_base64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise _fail(f"{what}: expected a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as err:
+        raise _fail(f"{what}: invalid base64: {err}") from None
+
+
+def normalize_public_key(text: Any) -> str:
+    """`ed25519:<base58>` (or bare base58, which nearcore reads as ed25519) → canonical text."""
+    if not isinstance(text, str):
+        raise _fail("invalid public key: expected a string")
+    key_type, sep, data = text.partition(":")
+    if not sep:
+        key_type, data = "ed25519", text
+    if key_type not in KEY_LENGTHS:
+        raise _fail(f"invalid public key: unknown key type `{key_type}`")
+    try:
+        raw = base58.b58decode(data.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise _fail("invalid public key: not base58") from None
+    if len(raw) != KEY_LENGTHS[key_type]:
+        raise _fail(f"invalid public key: {key_type} keys are {KEY_LENGTHS[key_type]} bytes, got {len(raw)}")
+    return f"{key_type}:{base58.b58encode(raw).decode('ascii')}"
+
+
+def parse_block_reference(params: dict) -> Any:
+    """`finality`, `block_id` (height or base58 hash) or `sync_checkpoint`; default latest."""
+    if "block_id" in params and params["block_id"] is not None:
+        return parse_block_id(params["block_id"])
+    if "finality" in params:
+        finality = params["finality"]
+        if finality not in FINALITIES:
+            raise _fail(f"unknown finality `{finality}`, expected one of {', '.join(FINALITIES)}")
+        return finality
+    if "sync_checkpoint" in params:
+        checkpoint = params["sync_checkpoint"]
+        if checkpoint not in ("genesis", "earliest_available"):
+            raise _fail(f"unknown sync_checkpoint `{checkpoint}`")
+        return checkpoint
+    return "optimistic"
+
+
+def parse_block_id(block_id: Any) -> Any:
+    if isinstance(block_id, bool):
+        raise _fail("invalid block id")
+    if isinstance(block_id, int):
+        if block_id < 0:
+            raise _fail("invalid block height")
+        return block_id
+    if isinstance(block_id, str):
+        if block_id.isdigit():
+            return int(block_id)
+        try:
+            if len(base58.b58decode(block_id.encode("ascii"))) == 32:
+                return block_id
+        except (ValueError, UnicodeEncodeError):
+            pass
+    raise _fail(f"invalid block id {block_id!r}: expected a height or a base58 hash")
+
+
+def parse_signed_transaction(encoded: Any):
+    if not isinstance(encoded, str):
+        raise _fail("Failed to decode transaction: expected a base64 string")
+    raw = decode_base64(encoded, "Failed to decode transaction")
+    try:
+        return decode_signed_transaction(raw)
+    except BorshError as err:
+        raise _fail(f"Failed to decode transaction: {err}") from None
+
+
+def parse_send_params(params: Any) -> tuple[Any, str]:
+    """`[signed_tx_base64]` or `{"signed_tx_base64", "wait_until"}` → (SignedTransaction, wait_until)."""
+    if isinstance(params, list):
+        if len(params) != 1:
+            raise _fail("Unable to parse send request: expected exactly one parameter")
+        return parse_signed_transaction(params[0]), "EXECUTED_OPTIMISTIC"
+    if isinstance(params, dict):
+        wait_until = params.get("wait_until", "EXECUTED_OPTIMISTIC")
+        if wait_until not in WAIT_UNTIL:
+            raise _fail(f"unknown wait_until `{wait_until}`, expected one of {', '.join(WAIT_UNTIL)}")
+        return parse_signed_transaction(params.get("signed_tx_base64")), wait_until
+    raise _fail("Unable to parse send request: expected an array or an object")
+
+
+# --------------------------------------------------------------------------
+
+
+class RpcMethods:
+    """NEAR's RPC methods over one `Chain`."""
+
+    def __init__(self, chain, *, lock: Optional[threading.Lock] = None, rpc_addr: str = ""):
+        self.chain = chain
+        self.lock = lock or threading.Lock()
+        self.rpc_addr = rpc_addr
+        self._methods: dict[str, Callable[[Any], Any]] = {
+            "status": self.status,
+            "block": self.block,
+            "gas_price": self.gas_price,
+            "query": self.query,
+            "broadcast_tx_commit": self.broadcast_tx_commit,
+            "broadcast_tx_async": self.broadcast_tx_async,
+            "send_tx": self.send_tx,
+            "tx": self.tx,
+            "EXPERIMENTAL_tx_status": self.tx,
+            "sandbox_patch_state": self.sandbox_patch_state,
+            "sandbox_fast_forward": self.sandbox_fast_forward,
+            "health": self.health,
+            "network_info": self.network_info,
+        }
+
+    def call(self, method: Any, params: Any) -> Any:
+        handler = self._methods.get(method) if isinstance(method, str) else None
+        if handler is None:
+            raise errors.method_not_found(str(method))
+        return handler(params)
+
+    def _chain(self, operation: Callable[[], Any]) -> Any:
+        """Run one chain operation under the lock, turning chain failures into RPC errors."""
+        with self.lock:
+            try:
+                return operation()
+            except RpcError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure must become an answer
+                raise translate_chain_error(exc) from exc
+
+    # ---- node information ------------------------------------------------
+
+    def status(self, params: Any = None) -> dict:
+        status = self._chain(self.chain.status)
+        if self.rpc_addr:
+            status["rpc_addr"] = self.rpc_addr
+        return status
+
+    def health(self, params: Any = None) -> None:
+        return None
+
+    def network_info(self, params: Any = None) -> dict:
+        # A single offline node: no peers, which is the truthful answer.
+        return {
+            "active_peers": [],
+            "num_active_peers": 0,
+            "peer_max_count": 0,
+            "sent_bytes_per_sec": 0,
+            "received_bytes_per_sec": 0,
+            "known_producers": [],
+        }
+
+    def block(self, params: Any) -> dict:
+        if isinstance(params, list):
+            if len(params) != 1:
+                raise _fail("expected one parameter: a block height or hash")
+            reference = parse_block_id(params[0])
+        elif isinstance(params, dict):
+            reference = parse_block_reference(params)
+        else:
+            raise _fail("expected an array or an object")
+        return self._chain(lambda: self.chain.block(reference))
+
+    def gas_price(self, params: Any) -> dict:
+        # `[null]`, `[height|hash]`, `{"block_id": …}`; localnet's price never changes,
+        # but an unknown block is still an error as on a real node.
+        block_id = None
+        if isinstance(params, list):
+            if len(params) > 1:
+                raise _fail("expected at most one parameter")
+            block_id = params[0] if params else None
+        elif isinstance(params, dict):
+            block_id = params.get("block_id")
+        elif params is not None:
+            raise _fail("expected an array or an object")
+        if block_id is not None:
+            reference = parse_block_id(block_id)
+            self._chain(lambda: self.chain.block(reference))
+        return self._chain(self.chain.gas_price)
+
+    # ---- query -----------------------------------------------------------
+
+    def query(self, params: Any) -> dict:
+        if isinstance(params, list):
+            request_type, fields = parse_path_query(params)
+            reference = "optimistic"
+        elif isinstance(params, dict):
+            request_type = params.get("request_type")
+            if request_type is None:
+                raise _fail("missing field `request_type`")
+            if request_type not in QUERY_REQUEST_TYPES:
+                raise _fail(f"unknown variant `{request_type}`, expected one of {', '.join(QUERY_REQUEST_TYPES)}")
+            reference = parse_block_reference(params)
+            fields = parse_query_fields(request_type, params)
+        else:
+            raise _fail("expected an object with `request_type` or a [path, data] array")
+
+        if reference not in FINALITIES:
+            # Views read the latest state; a named block must at least exist.
+            self._chain(lambda: self.chain.block(reference))
+
+        chain = self.chain
+        if request_type == "view_account":
+            return self._chain(lambda: chain.view_account(fields["account_id"]))
+        if request_type == "view_access_key":
+            return self._view_access_key(fields["account_id"], fields["public_key"])
+        if request_type == "view_access_key_list":
+            return self._chain(lambda: chain.view_access_key_list(fields["account_id"]))
+        if request_type == "call_function":
+            # A failing view comes back from the chain as a result with an `error` field, as in nearcore.
+            return self._chain(lambda: chain.call_function(fields["account_id"], fields["method_name"], fields["args"]))
+        if request_type == "view_state":
+            return self._chain(lambda: chain.view_state(fields["account_id"], fields["prefix"]))
+        return self._chain(lambda: chain.view_code(fields["account_id"]))
+
+    def _view_access_key(self, account_id: str, public_key: str) -> dict:
+        try:
+            return self._chain(lambda: self.chain.view_access_key(account_id, public_key))
+        except RpcError as err:
+            if err.cause_name != "UNKNOWN_ACCESS_KEY":
+                raise
+            # nearcore keeps this one as a *result* with an `error` field for old clients.
+            info = err.info if isinstance(err.info, dict) else {}
+            return {
+                "error": f"access key {public_key} does not exist while viewing",
+                "logs": [],
+                "block_height": info.get("block_height"),
+                "block_hash": info.get("block_hash"),
+            }
+
+    # ---- transactions ----------------------------------------------------
+
+    def broadcast_tx_commit(self, params: Any) -> dict:
+        signed, _ = parse_send_params(params)  # nearcore ignores wait_until here
+        return self._submit(signed)
+
+    def send_tx(self, params: Any) -> dict:
+        signed, wait_until = parse_send_params(params)
+        outcome = self._submit(signed)
+        if wait_until == "NONE":
+            # The caller asked not to wait, so nearcore tells it nothing more.
+            return {"final_execution_status": "NONE"}
+        return outcome
+
+    def broadcast_tx_async(self, params: Any) -> str:
+        signed, _ = parse_send_params(params)
+        tx_hash = base58.b58encode(signed.hash).decode("ascii")
+        try:
+            self._submit(signed)
+        except RpcError as err:
+            if err.name != "HANDLER_ERROR":
+                raise
+            # nearcore answers with the hash before validating; a rejected
+            # transaction simply never shows up in `tx`.
+            log.info("async transaction %s rejected: %s", tx_hash, err.data)
+        return tx_hash
+
+    def _submit(self, signed) -> dict:
+        outcome = self._chain(lambda: self.chain.submit_transaction(signed))
+        return with_final_status(outcome)
+
+    def tx(self, params: Any) -> dict:
+        if isinstance(params, list) and len(params) == 1:
+            signed = parse_signed_transaction(params[0])
+            return self._tx_for_signed(signed)
+        if isinstance(params, dict) and "signed_tx_base64" in params:
+            signed, _ = parse_send_params({k: v for k, v in params.items() if k in ("signed_tx_base64", "wait_until")})
+            return self._tx_for_signed(signed)
+        named = positional_or_named(params, ("tx_hash", "sender_account_id"))
+        if named is None:
+            raise _fail("expected [tx_hash, sender_account_id] or {tx_hash, sender_account_id}")
+        tx_hash = require_str(named, "tx_hash")
+        try:
+            if len(base58.b58decode(tx_hash.encode("ascii"))) != 32:
+                raise ValueError
+        except (ValueError, UnicodeEncodeError):
+            raise _fail(f"invalid transaction hash {tx_hash!r}") from None
+        sender = require_account_id(named, "sender_account_id")
+        return with_final_status(self._chain(lambda: self.chain.tx_status(tx_hash, sender)))
+
+    def _tx_for_signed(self, signed) -> dict:
+        tx_hash = base58.b58encode(signed.hash).decode("ascii")
+        try:
+            return with_final_status(
+                self._chain(lambda: self.chain.tx_status(tx_hash, signed.transaction.signer_id))
+            )
+        except RpcError as err:
+            if err.cause_name != "UNKNOWN_TRANSACTION":
+                raise
+        # nearcore submits a transaction it has not seen when asked for its status.
+        return self._submit(signed)
+
+    # ---- sandbox ---------------------------------------------------------
+
+    def sandbox_patch_state(self, params: Any) -> dict:
+        if not isinstance(params, dict) or not isinstance(params.get("records"), list):
+            raise _fail("expected {\"records\": [...]}")
+        records = params["records"]
+
+        def patch() -> None:
+            try:
+                self.chain.patch_state(records)
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
+                # nearcore rejects a malformed record while parsing the request;
+                # the chain applies records all or nothing, so nothing changed.
+                raise _fail(f"invalid state record: {type(err).__name__}: {err}") from None
+
+        self._chain(patch)
+        return {}
+
+    def sandbox_fast_forward(self, params: Any) -> dict:
+        if not isinstance(params, dict):
+            raise _fail("expected {\"delta_height\": n}")
+        delta = params.get("delta_height")
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta < 0:
+            raise _fail("`delta_height` must be a non-negative integer")
+        self._chain(lambda: self.chain.fast_forward(delta))
+        return {}
+
+
+def with_final_status(outcome: Any) -> Any:
+    """Every transaction localnet has seen is executed and final by the time it answers."""
+    if isinstance(outcome, dict) and "final_execution_status" not in outcome:
+        outcome = {"final_execution_status": "FINAL", **outcome}
+    return outcome
+
+
+def parse_query_fields(request_type: str, params: dict) -> dict:
+    fields = {"account_id": require_account_id(params, "account_id")}
+    if request_type == "view_access_key":
+        fields["public_key"] = normalize_public_key(params.get("public_key"))
+    elif request_type == "call_function":
+        fields["method_name"] = require_str(params, "method_name")
+        fields["args"] = decode_base64(params.get("args_base64"), "args_base64")
+    elif request_type == "view_state":
+        fields["prefix"] = decode_base64(params.get("prefix_base64", ""), "prefix_base64")
+    return fields
+
+
+def parse_path_query(params: list) -> tuple[str, dict]:
+    """The soft-deprecated `["account/x.near", ""]`-style query nearcore still accepts."""
+    if len(params) != 2 or not all(isinstance(p, str) for p in params):
+        raise _fail("expected [path, data] with two strings")
+    path, data = params
+    parts = path.split("/", 2)
+    if len(parts) < 2:
+        raise _fail("Not enough query parameters provided")
+    command, account_id = parts[0], parts[1]
+    extra = parts[2] if len(parts) > 2 else None
+    if not is_valid_account_id(account_id):
+        raise _fail(f"invalid account id `{account_id}`")
+
+    def data_bytes() -> bytes:
+        try:
+            return base58.b58decode(data.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise _fail("query data is not base58") from None
+
+    if command == "account":
+        return "view_account", {"account_id": account_id}
+    if command == "access_key":
+        if extra is None:
+            return "view_access_key_list", {"account_id": account_id}
+        return "view_access_key", {"account_id": account_id, "public_key": normalize_public_key(extra)}
+    if command == "code":
+        return "view_code", {"account_id": account_id}
+    if command == "contract":
+        return "view_state", {"account_id": account_id, "prefix": data_bytes()}
+    if command == "call":
+        if not extra:
+            raise _fail("Method name is missing")
+        return "call_function", {"account_id": account_id, "method_name": extra, "args": data_bytes()}
+    raise _fail(f"Unknown path {command}")
+
+
+def translate_chain_error(exc: Exception) -> RpcError:
+    """Map the chain's typed errors onto NEAR's envelope; anything else is the node's own fault."""
+    if isinstance(exc, InvalidTransaction):
+        return errors.invalid_transaction(exc.invalid_tx_error)
+    if isinstance(exc, ChainError):
+        return errors.handler_error(exc.cause_name, exc.info, exc.data)
+    log.exception("internal error in the chain")
+    return errors.internal_error(f"{type(exc).__name__}: {exc}")
