@@ -24,11 +24,13 @@ that by editing the binary directly:
   - right after `loop`, which nearcore charges on every iteration;
 * custom sections are dropped (protocol 78 discards them).
 
-Anything NEAR's preparation rejects is rejected here with its PrepareError.
+The runner first validates the module as submitted with NEAR's Wasm
+features; whatever else NEAR's preparation rejects is rejected here with its
+PrepareError.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MEMORY_EXPORT = "\u0000near_engine_memory"
 START_EXPORT = "\u0000near_engine_start"
@@ -103,7 +105,6 @@ class Import:
 @dataclass
 class PreparedModule:
     code: bytes
-    imports: list[Import] = field(default_factory=list)
     has_start: bool = False
 
 
@@ -396,4 +397,4 @@ def prepare_contract(code: bytes, limits) -> PreparedModule:
 
     out = [WASM_MAGIC, WASM_VERSION]
     out.extend(_section(sid, by_id[sid]) for sid in CANONICAL_ORDER if sid in by_id)
-    return PreparedModule(code=b"".join(out), imports=imports, has_start=has_start)
+    return PreparedModule(code=b"".join(out), has_start=has_start)
