@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional
 
 import base58
 
+from .. import borsh
 from ..engine.api import VMContext
 from ..primitives import (
     AccessKey,
@@ -39,9 +40,8 @@ from ..primitives import (
     Transaction,
     is_valid_account_id,
 )
-from . import config, encoding, errors
+from . import config, errors
 from .blocks import Block, block_view, compute_block_hash, epoch_id, next_random_value
-from .encoding import NO_CODE_HASH, AccountRecord
 from .errors import ContractError, InvalidTransaction
 from .keys import KeyPair, b58, parse_public_key, public_key_text
 from .persistence import ChainDatabase
@@ -54,7 +54,14 @@ from .runtime import (
     verify_and_charge_transaction,
     view_error_text,
 )
-from .state import AccountStorageReader, StateStore, StateUpdate
+from .state import (
+    NO_CODE_HASH,
+    AccountRecord,
+    AccountStorageReader,
+    StateStore,
+    StateUpdate,
+    access_key_storage_usage,
+)
 from .views import Outcome, access_key_view, b64, transaction_view
 
 MIN_REALTIME_STEP_NS = 1_000
@@ -143,7 +150,7 @@ class Chain:
         self._store = StateStore()
         genesis = self._store.update()
         root_key = AccessKey(0, FullAccess())
-        storage_usage = config.STORAGE_NUM_BYTES_ACCOUNT + encoding.access_key_storage_usage(
+        storage_usage = config.STORAGE_NUM_BYTES_ACCOUNT + access_key_storage_usage(
             self.root_public_key, root_key, config.STORAGE_NUM_EXTRA_BYTES_RECORD
         )
         genesis.set_account(root_account_id, AccountRecord(root_balance, 0, NO_CODE_HASH, storage_usage))
@@ -562,8 +569,7 @@ class Chain:
             # Without a key there is no nonce to follow; the head height keeps hashes unique.
             nonce = key.nonce + 1 if key is not None else self.head.height + 1
             tx = Transaction(signer_id, public_key, nonce, receiver_id, self.head.hash, tuple(actions), None)
-            body = encoding.transaction(tx)
-            signed = SignedTransaction(tx, UNSIGNED_SIGNATURE, hashlib.sha256(body).digest(), len(body) + 65)
+            signed = borsh.sign_transaction(tx, lambda tx_hash: UNSIGNED_SIGNATURE)
             return TxResult(self._run_transaction(signed, verify_signature=False, keyless=keyless))
 
     def _run_transaction(self, signed: SignedTransaction, *, verify_signature: bool, keyless: bool = False) -> dict:

@@ -13,12 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from ..borsh import PUBLIC_KEY_LENGTHS, SIGNATURE_LENGTHS
 from ..primitives import ED25519, SECP256K1
 
 KEY_TYPE_NAMES = {ED25519: "ed25519", SECP256K1: "secp256k1"}
 KEY_TYPES = {name: key_type for key_type, name in KEY_TYPE_NAMES.items()}
-PUBLIC_KEY_LENGTHS = {ED25519: 32, SECP256K1: 64}
-SIGNATURE_LENGTHS = {ED25519: 64, SECP256K1: 65}
 
 
 def b58(data: bytes) -> str:

@@ -23,6 +23,7 @@ import struct
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
+from .. import borsh
 from ..engine.api import VMContext, VMError
 from ..engine.errors import rust_debug_str
 from ..primitives import (
@@ -45,11 +46,10 @@ from ..primitives import (
     is_implicit_account_id,
     is_valid_account_id,
 )
-from . import config, encoding
-from .encoding import NO_CODE_HASH, AccountRecord
+from . import config
 from .errors import InvalidTransaction
 from .keys import implicit_account_public_key, public_key_text, verify_signature
-from .state import AccountStorageReader, StateUpdate
+from .state import NO_CODE_HASH, AccountRecord, AccountStorageReader, StateUpdate, access_key_storage_usage
 from .views import Outcome
 
 EMPTY_ED25519_KEY = bytes([ED25519]) + bytes(32)
@@ -633,7 +633,7 @@ class Runtime:
                 0,
                 NO_CODE_HASH,
                 config.STORAGE_NUM_BYTES_ACCOUNT
-                + encoding.access_key_storage_usage(public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD),
+                + access_key_storage_usage(public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD),
             )
             return
         run.account = replace(run.account, amount=run.account.amount + action.deposit)
@@ -678,7 +678,7 @@ class Runtime:
             )
         key = AccessKey(self._new_key_nonce(run), action.access_key.permission)
         run.state.set_access_key(account_id, action.public_key, key)
-        usage = encoding.access_key_storage_usage(action.public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD)
+        usage = access_key_storage_usage(action.public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD)
         run.account = replace(run.account, storage_usage=run.account.storage_usage + usage)
 
     def _delete_key(self, run: _ReceiptRun, action: DeleteKey) -> None:
@@ -689,7 +689,7 @@ class Runtime:
                 {"DeleteKeyDoesNotExist": {"account_id": account_id, "public_key": public_key_text(action.public_key)}}
             )
         run.state.delete_access_key(account_id, action.public_key)
-        usage = encoding.access_key_storage_usage(action.public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD)
+        usage = access_key_storage_usage(action.public_key, key, config.STORAGE_NUM_EXTRA_BYTES_RECORD)
         run.account = replace(run.account, storage_usage=max(0, run.account.storage_usage - usage))
 
     def _delete_account(self, run: _ReceiptRun, action: DeleteAccount) -> None:
@@ -785,7 +785,7 @@ class Runtime:
         inner = action.delegate_action
         receipt = run.receipt
         state = run.state
-        if not verify_signature(inner.public_key, action.signature, encoding.delegate_action_hash(inner)):
+        if not verify_signature(inner.public_key, action.signature, borsh.delegate_action_hash(inner)):
             raise _ActionFailed("DelegateActionInvalidSignature")
         if run.ctx.height > inner.max_block_height:
             raise _ActionFailed("DelegateActionExpired")

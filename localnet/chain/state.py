@@ -14,11 +14,42 @@ rolls back only its own changes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from ..borsh import BorshReader, BorshWriter, decode_access_key, encode_access_key
 from ..primitives import AccessKey
-from . import encoding
-from .encoding import AccountRecord
+
+NO_CODE_HASH = bytes(32)
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """nearcore's account (V1 layout): balances in yocto, code hash, storage in bytes."""
+
+    amount: int
+    locked: int
+    code_hash: bytes  # 32 zero bytes when no contract
+    storage_usage: int
+
+    def encode(self) -> bytes:
+        writer = BorshWriter()
+        writer.u128(self.amount)
+        writer.u128(self.locked)
+        writer.fixed(self.code_hash)
+        writer.u64(self.storage_usage)
+        return writer.output()
+
+    @classmethod
+    def decode(cls, data: bytes) -> "AccountRecord":
+        reader = BorshReader(data)
+        return cls(reader.u128(), reader.u128(), reader.fixed(32), reader.u64())
+
+
+def access_key_storage_usage(public_key: bytes, key: AccessKey, extra_bytes_record: int) -> int:
+    """nearcore charges `len(borsh(public_key)) + len(borsh(access_key)) + extra` bytes per key."""
+    return len(public_key) + len(encode_access_key(key)) + extra_bytes_record
+
 
 ACCOUNT, ACCESS_KEY, CODE, DATA = b"a", b"k", b"c", b"d"
 SEPARATOR = b"\x00"
@@ -101,10 +132,10 @@ class StateUpdate:
 
     def get_access_key(self, account_id: str, public_key: bytes) -> Optional[AccessKey]:
         raw = self.get(access_key_key(account_id, public_key))
-        return None if raw is None else encoding.decode_access_key(raw)
+        return None if raw is None else decode_access_key(raw)
 
     def set_access_key(self, account_id: str, public_key: bytes, key: AccessKey) -> None:
-        self.set(access_key_key(account_id, public_key), encoding.access_key(key))
+        self.set(access_key_key(account_id, public_key), encode_access_key(key))
 
     def delete_access_key(self, account_id: str, public_key: bytes) -> None:
         self.delete(access_key_key(account_id, public_key))
@@ -112,7 +143,7 @@ class StateUpdate:
     def access_keys(self, account_id: str) -> list[tuple[bytes, AccessKey]]:
         prefix = access_keys_prefix(account_id)
         return [
-            (key[len(prefix):], encoding.decode_access_key(value))
+            (key[len(prefix):], decode_access_key(value))
             for key, value in self.items_with_prefix(prefix)
         ]
 

@@ -19,10 +19,10 @@ from typing import Any, Callable, Optional
 
 import base58
 
+from ..borsh import BorshError, decode_signed_transaction
 from ..chain import ChainError, InvalidTransaction
 from ..primitives import is_valid_account_id
 from . import errors
-from .borsh import BorshError, decode_signed_transaction
 from .errors import RpcError
 
 log = logging.getLogger("localnet.rpc")

@@ -17,8 +17,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
+from ..borsh import BorshError, decode_signed_transaction
 from . import errors
-from .borsh import BorshError, decode_signed_transaction
 from .errors import RpcError
 from .methods import RpcMethods
 

@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 
+from localnet import borsh
 from localnet.chain import Chain, KeyPair
-from localnet.chain import encoding
 from localnet.primitives import (
     NEAR,
     AccessKey,
@@ -46,10 +46,7 @@ def sign(chain: Chain, key: KeyPair, signer_id: str, receiver_id: str, actions, 
         block_hash=chain.head.hash if block_hash is None else block_hash,
         actions=tuple(actions),
     )
-    body = encoding.transaction(tx)
-    tx_hash = hashlib.sha256(body).digest()
-    signature = key.sign(tx_hash)
-    return SignedTransaction(tx, signature, tx_hash, len(body) + len(signature))
+    return borsh.sign_transaction(tx, key.sign)
 
 
 def create_account(chain: Chain, account_id: str, *, balance: int = 10 * NEAR,

@@ -1,7 +1,7 @@
 """NEP-366 delegate actions: a relayer submits actions the sender signed."""
 from __future__ import annotations
 
-from localnet.chain import encoding
+from localnet import borsh
 from localnet.primitives import NEAR, DelegateAction, SignedDelegate, Transfer
 
 from .conftest import ROOT_KEY, balance, create_account, sign
@@ -14,7 +14,7 @@ def delegate(chain, key, sender_id, receiver_id, actions, *, nonce=None, max_blo
         sender_id, receiver_id, tuple(actions), nonce,
         chain.height + 100 if max_block_height is None else max_block_height, key.public_key,
     )
-    return SignedDelegate(action, (signer or key).sign(encoding.delegate_action_hash(action)))
+    return SignedDelegate(action, (signer or key).sign(borsh.delegate_action_hash(action)))
 
 
 def test_relayer_runs_the_senders_actions_and_pays_for_them(chain):

@@ -21,7 +21,7 @@ from nacl.signing import SigningKey
 from py_near.account import Account
 
 from localnet.primitives import Transaction
-from localnet.rpc import borsh
+from localnet import borsh
 
 _unique = itertools.count(1)
 

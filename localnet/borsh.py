@@ -1,16 +1,28 @@
-"""Borsh encoding of NEAR's transaction types.
+"""Borsh, NEAR's canonical binary format: the one codec of the chain and the RPC layer.
 
-Borsh is NEAR's canonical binary format: little-endian fixed-width integers,
-`u32` length prefixes for strings and vectors, a `u8` tag for enum variants
-and for `Option` (0 = None, 1 = Some).  A `SignedTransaction` arrives over
-RPC as base64 of these bytes; its hash (the transaction id) is sha256 of the
-Borsh bytes of the unsigned transaction, so decoding must keep those exact
-bytes, not a re-encoding of them.
+Borsh is little-endian fixed-width integers, `u32` length prefixes for
+strings and vectors, a `u8` tag for enum variants and for `Option`
+(0 = None, 1 = Some).  What uses it:
+
+* The RPC layer decodes a `SignedTransaction` from base64 of these bytes.
+  Its hash (the transaction id) is sha256 of the Borsh bytes of the unsigned
+  transaction, so decoding keeps those exact bytes, not a re-encoding of them.
+* `Chain.execute` builds unsigned transactions and names them by the same
+  sha256-of-Borsh hash a signed one has (`sign_transaction`).
+* A DelegateAction is signed over sha256 of a NEP-461 prefix + its Borsh
+  bytes (`delegate_action_hash`).
+* The chain stores access keys in their Borsh form, and a key's storage cost
+  is the length of that form (nearcore charges
+  `len(borsh(public_key)) + len(borsh(access_key)) + 40` bytes per key).
 
 Decoding is strict in the ways nearcore's is: every byte must be consumed,
 tags must be known, strings must be UTF-8 and account ids valid.  Any
 problem raises `BorshError` (a `ValueError`) with a readable message; no
-other exception escapes `decode_*` for any input.
+other exception escapes `decode_*` for any input.  Encoding refuses values
+that have no Borsh form (integers out of range, malformed keys) the same way.
+
+This module sits below the chain and the RPC layer: it imports only
+`localnet.primitives` and the standard library.
 """
 from __future__ import annotations
 
@@ -18,7 +30,7 @@ import hashlib
 import struct
 from typing import Callable, Optional, TypeVar
 
-from ..primitives import (
+from .primitives import (
     ED25519,
     SECP256K1,
     AccessKey,
@@ -471,7 +483,9 @@ def delegate_action_hash(delegate_action: DelegateAction) -> bytes:
 
 def sign_transaction(transaction: Transaction, sign: Callable[[bytes], bytes]) -> SignedTransaction:
     """Sign with `sign(message) -> signature bytes incl. type byte` (e.g. ed25519 over the hash)."""
-    tx_hash = transaction_hash(transaction)
+    body = encode_transaction(transaction)
+    tx_hash = hashlib.sha256(body).digest()
     signature = bytes(sign(tx_hash))
-    signed_size = len(encode_transaction(transaction)) + len(signature)
-    return SignedTransaction(transaction=transaction, signature=signature, hash=tx_hash, size=signed_size)
+    return SignedTransaction(
+        transaction=transaction, signature=signature, hash=tx_hash, size=len(body) + len(signature)
+    )
