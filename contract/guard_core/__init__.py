@@ -1,0 +1,25 @@
+"""Pure core of the FastAuth JWT guard: everything `verify` does up to, and not
+including, authorization beyond the JWT (transaction policy, claim mode).
+
+Runs unchanged under CPython (tests) and MicroPython (on-chain, frozen by
+nearc). It never imports `near`: the shell injects the host's `sha256` and
+`ed25519_verify`. Only `json`, `binascii` and `sys` are imported.
+
+Shell-facing API:
+    verify_jwt(token, sign_payload, public_keys, expected_issuer, now_seconds,
+               sha256, ed25519_verify, audience=None, issuers=None,
+               paused=False, extra_claims_check=None) -> (bool, sub | reason)
+    verify_custom_claims(jwt_payload, sign_payload, audience=None,
+                         extra_claims_check=None) -> (bool, "" | reason)
+    validate_public_keys(keys) -> (normalised list, None) | (None, reason)
+    validate_public_key(key)   -> (normalised dict, None) | (None, reason)
+    expected_issuer(issuer=None, guard_id=None) -> str | None
+    issuer_from_guard_id(guard_id) -> str | None
+    reasons: the stable reason strings.
+"""
+
+from . import reasons
+from .claims import expected_issuer, issuer_from_guard_id
+from .keys import MAX_KEYS, MAX_KID_CHARS, validate_public_key, validate_public_keys
+from .jws import MAX_TOKEN_BYTES
+from .verifier import verify_custom_claims, verify_jwt

@@ -1,0 +1,161 @@
+"""Public key set: validation (admin side) and selection (verify side).
+
+A key is a JSON-friendly dict, bytes as lists of ints, exactly the shape
+`get_public_keys` returns and `init` / `set_public_keys` / `add_public_key`
+accept:
+
+    RS256:  {"n": [..256|384|512 bytes..], "e": [1, 0, 1],
+             "alg"?: "RS256", "kid"?: str, "not_before"?: int, "not_after"?: int}
+    EdDSA:  {"alg": "EdDSA", "x": [..32 bytes..],
+             "kid"?: str, "not_before"?: int, "not_after"?: int}
+
+A key without "alg" is RS256 (the Rust guards' `{n, e}` keys). Optional fields
+appear only when set. A key is active at time t (unix seconds) when
+`not_before <= t < not_after` (each bound only if present): setting the old
+key's not_after and the new key's not_before to the same T rotates at T with
+neither a gap nor an overlap.
+"""
+
+from . import reasons, rs256, values
+
+MAX_KEYS = 16
+MAX_KID_CHARS = 128
+ED25519_KEY_SIZE = 32
+RS256_EXPONENT = [1, 0, 1]
+
+_RS256_FIELDS = ("n", "e", "alg", "kid", "not_before", "not_after")
+_EDDSA_FIELDS = ("x", "alg", "kid", "not_before", "not_after")
+
+
+def key_algorithm(key):
+    """"RS256" or "EdDSA" for a stored key dict ("RS256" when alg is absent)."""
+    return key.get("alg", "RS256")
+
+
+def validate_public_key(key):
+    """(normalised key, None) or (None, reason) for one key."""
+    if type(key) is not dict:
+        return None, reasons.KEY_NOT_AN_OBJECT
+    alg = key.get("alg", "RS256")
+    if alg == "RS256":
+        allowed = _RS256_FIELDS
+    elif alg == "EdDSA":
+        allowed = _EDDSA_FIELDS
+    else:
+        return None, reasons.KEY_UNSUPPORTED_ALG
+    for field in key:
+        if field not in allowed:
+            return None, reasons.KEY_UNKNOWN_FIELD
+
+    normalised = {}
+    if alg == "RS256":
+        n = key.get("n")
+        if not values.is_byte_list(n) or len(n) not in rs256.MODULUS_SIZES:
+            return None, reasons.KEY_BAD_MODULUS_SIZE
+        if n[0] == 0:
+            return None, reasons.KEY_MODULUS_LEADING_ZERO
+        if n[-1] & 1 == 0:
+            return None, reasons.KEY_EVEN_MODULUS
+        if key.get("e") != RS256_EXPONENT or not values.is_byte_list(key.get("e")):
+            return None, reasons.KEY_BAD_EXPONENT
+        normalised["n"] = list(n)
+        normalised["e"] = list(RS256_EXPONENT)
+        if "alg" in key:
+            normalised["alg"] = alg
+    else:
+        x = key.get("x")
+        if not values.is_byte_list(x) or len(x) != ED25519_KEY_SIZE:
+            return None, reasons.KEY_BAD_ED25519
+        normalised["alg"] = alg
+        normalised["x"] = list(x)
+
+    if "kid" in key:
+        kid = key["kid"]
+        if type(kid) is not str or not 1 <= len(kid) <= MAX_KID_CHARS:
+            return None, reasons.KEY_BAD_KID
+        normalised["kid"] = kid
+    for bound in ("not_before", "not_after"):
+        if bound in key:
+            if not values.is_numeric_date(key[bound]):
+                return None, reasons.KEY_BAD_WINDOW_TYPE
+            normalised[bound] = key[bound]
+    if "not_before" in normalised and "not_after" in normalised:
+        if normalised["not_before"] >= normalised["not_after"]:
+            return None, reasons.KEY_EMPTY_WINDOW
+    return normalised, None
+
+
+def validate_public_keys(keys):
+    """(list of normalised keys, None) or (None, reason) for a whole key set."""
+    if type(keys) is not list:
+        return None, reasons.KEYS_NOT_A_LIST
+    if not keys:
+        return None, reasons.KEYS_EMPTY
+    if len(keys) > MAX_KEYS:
+        return None, reasons.KEYS_TOO_MANY
+    result = []
+    seen_kids = []
+    for key in keys:
+        normalised, reason = validate_public_key(key)
+        if reason is not None:
+            return None, reason
+        kid = normalised.get("kid")
+        if kid is not None:
+            if kid in seen_kids:
+                return None, reasons.KEYS_DUPLICATE_KID
+            seen_kids.append(kid)
+        result.append(normalised)
+    return result, None
+
+
+def is_active(key, now):
+    """Whether a stored key may verify at `now`; a corrupt bound (never stored
+    by validate_public_key) makes the key inactive rather than comparing
+    mismatched types."""
+    if "not_before" in key:
+        not_before = key["not_before"]
+        if not values.is_numeric_date(not_before) or now < not_before:
+            return False
+    if "not_after" in key:
+        not_after = key["not_after"]
+        if not values.is_numeric_date(not_after) or now >= not_after:
+            return False
+    return True
+
+
+def select_keys(public_keys, alg, kid, now):
+    """The stored keys a token with header `alg` / `kid` may be checked with.
+
+    A `kid` naming a stored key selects that key alone (and nothing if it has
+    another algorithm or is not active now: no falling back to other keys, no
+    algorithm confusion); otherwise every active key of `alg`.
+    """
+    if type(public_keys) is not list:
+        return []
+    if kid is not None:
+        for key in public_keys:
+            if type(key) is dict and key.get("kid") == kid:
+                if key_algorithm(key) == alg and is_active(key, now):
+                    return [key]
+                return []
+    return [
+        key
+        for key in public_keys
+        if type(key) is dict and key_algorithm(key) == alg and is_active(key, now)
+    ]
+
+
+def rs256_modulus(key):
+    """Modulus bytes of a stored RS256 key, or None if the stored key is corrupt."""
+    n = values.bytes_from_list(key.get("n"))
+    if n is None or len(n) not in rs256.MODULUS_SIZES or key.get("e") != RS256_EXPONENT:
+        return None
+    return n
+
+
+def ed25519_public_key(key):
+    """Public key bytes of a stored EdDSA key, or None if the stored key is corrupt."""
+    x = values.bytes_from_list(key.get("x"))
+    if x is None or len(x) != ED25519_KEY_SIZE:
+        return None
+    return x

@@ -1,0 +1,90 @@
+"""The short, stable reason strings the guard returns; clients match on them.
+
+`verify` returns `[false, reason]` with exactly one of these strings. They are
+part of the public interface: change one only together with the README and
+every client that matches on it.
+
+| reason                   | when                                                                  |
+|--------------------------|-----------------------------------------------------------------------|
+| `Guard is paused`        | the owner paused the guard                                            |
+| `Token too large`        | the token is longer than 7168 bytes                                   |
+| `Malformed token`        | not a string, not ASCII, not three base64url segments (no padding,    |
+|                          | canonical encoding), or an undecodable payload segment               |
+| `Invalid header`         | header is not a UTF-8 JSON object, `alg` missing or not a string,     |
+|                          | `kid` not a string, or a `crit` parameter is present                  |
+| `Unsupported algorithm`  | `alg` is anything but `RS256` or `EdDSA` (`none`, `HS256`, ...)       |
+| `No valid key`           | no stored key of the header's algorithm is valid now (or the key      |
+|                          | named by `kid` has another algorithm or is outside its window)       |
+| `Invalid signature`      | the signature does not verify with any candidate key                  |
+| `Invalid payload`        | payload is not a UTF-8 JSON object with string `sub` and `iss`,       |
+|                          | integer `exp` and optional integer `nbf` (0 <= value < 2**63)         |
+| `Invalid sign_payload`   | `sign_payload` is not a list of integers 0-255                        |
+| `fatxn mismatch`         | `fatxn` missing, not a list of integers 0-255, or not equal to        |
+|                          | `sign_payload` byte for byte                                          |
+| `Audience mismatch`      | an audience is configured and `aud` (string or list of strings)       |
+|                          | does not contain it                                                   |
+| `Custom claims rejected` | the shell's extra claims hook failed without giving a reason          |
+| `Token expired`          | `exp` <= block time in seconds                                        |
+| `Token not yet valid`    | `nbf` > block time in seconds                                         |
+| `Issuer mismatch`        | `iss` differs from the expected issuer, or is not in the allow-list   |
+| `Invalid subject`        | `sub` empty, longer than 256 bytes, containing `#`, or not UTF-8      |
+| `Verification error`     | internal safety net: an unexpected error inside the core              |
+
+Key-set validation (for `init`, `set_public_keys`, `add_public_key`) has its
+own messages, prefixed so that an owner sees which rule a key broke.
+"""
+
+PAUSED = "Guard is paused"
+TOKEN_TOO_LARGE = "Token too large"
+MALFORMED_TOKEN = "Malformed token"
+INVALID_HEADER = "Invalid header"
+UNSUPPORTED_ALGORITHM = "Unsupported algorithm"
+NO_VALID_KEY = "No valid key"
+INVALID_SIGNATURE = "Invalid signature"
+INVALID_PAYLOAD = "Invalid payload"
+INVALID_SIGN_PAYLOAD = "Invalid sign_payload"
+FATXN_MISMATCH = "fatxn mismatch"
+AUDIENCE_MISMATCH = "Audience mismatch"
+CUSTOM_CLAIMS_REJECTED = "Custom claims rejected"
+TOKEN_EXPIRED = "Token expired"
+TOKEN_NOT_YET_VALID = "Token not yet valid"
+ISSUER_MISMATCH = "Issuer mismatch"
+INVALID_SUBJECT = "Invalid subject"
+VERIFICATION_ERROR = "Verification error"
+
+VERIFY_REASONS = (
+    PAUSED,
+    TOKEN_TOO_LARGE,
+    MALFORMED_TOKEN,
+    INVALID_HEADER,
+    UNSUPPORTED_ALGORITHM,
+    NO_VALID_KEY,
+    INVALID_SIGNATURE,
+    INVALID_PAYLOAD,
+    INVALID_SIGN_PAYLOAD,
+    FATXN_MISMATCH,
+    AUDIENCE_MISMATCH,
+    CUSTOM_CLAIMS_REJECTED,
+    TOKEN_EXPIRED,
+    TOKEN_NOT_YET_VALID,
+    ISSUER_MISMATCH,
+    INVALID_SUBJECT,
+    VERIFICATION_ERROR,
+)
+
+# Key-set validation messages.
+KEYS_NOT_A_LIST = "Invalid keys: expected a list of keys"
+KEYS_EMPTY = "Invalid keys: at least one key is required"
+KEYS_TOO_MANY = "Invalid keys: at most 16 keys"
+KEYS_DUPLICATE_KID = "Invalid keys: duplicate kid"
+KEY_NOT_AN_OBJECT = "Invalid key: expected an object"
+KEY_UNKNOWN_FIELD = "Invalid key: unknown field"
+KEY_UNSUPPORTED_ALG = "Invalid key: alg must be RS256 or EdDSA"
+KEY_BAD_MODULUS_SIZE = "Invalid key: n must be 256, 384 or 512 bytes"
+KEY_EVEN_MODULUS = "Invalid key: n must be odd"
+KEY_MODULUS_LEADING_ZERO = "Invalid key: n must not start with a zero byte"
+KEY_BAD_EXPONENT = "Invalid key: e must be [1, 0, 1]"
+KEY_BAD_ED25519 = "Invalid key: x must be 32 bytes"
+KEY_BAD_KID = "Invalid key: kid must be a string of 1 to 128 characters"
+KEY_BAD_WINDOW_TYPE = "Invalid key: not_before and not_after must be integers in [0, 2**63)"
+KEY_EMPTY_WINDOW = "Invalid key: not_before must be earlier than not_after"

@@ -1,0 +1,40 @@
+"""RS256: RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 section 8.2.2).
+
+The check re-creates the one valid encoding `00 01 FF..FF 00 DigestInfo hash`
+and compares it whole with the recovered message, so there is no parser to
+fool (no BER leniency, no garbage after the hash, padding length fixed by the
+modulus size and always >= 8 bytes of FF for the sizes we accept).
+"""
+
+PUBLIC_EXPONENT = 65537
+MODULUS_SIZES = (256, 384, 512)
+
+# DER of DigestInfo{ AlgorithmIdentifier{ sha256, NULL }, OCTET STRING(32) }.
+DIGEST_INFO_SHA256 = (
+    b"\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20"
+)
+_DIGEST_SIZE = 32
+_FIXED_OVERHEAD = 3 + len(DIGEST_INFO_SHA256) + _DIGEST_SIZE  # 00 01 .. 00 + T
+
+
+def encoded_message(digest, size):
+    """EMSA-PKCS1-v1_5 encoding of a SHA-256 `digest` for a `size`-byte modulus."""
+    return b"\x00\x01" + b"\xff" * (size - _FIXED_OVERHEAD) + b"\x00" + DIGEST_INFO_SHA256 + digest
+
+
+def verify_digest(signature, digest, modulus):
+    """True if `signature` is a valid RS256 signature of the message whose
+    SHA-256 is `digest`, under the key with big-endian modulus `modulus`.
+
+    All arguments are bytes. A signature whose length is not the modulus
+    length is simply invalid (the Rust guard panics there).
+    """
+    size = len(modulus)
+    if size not in MODULUS_SIZES or len(signature) != size or len(digest) != _DIGEST_SIZE:
+        return False
+    n = int.from_bytes(modulus, "big")
+    s = int.from_bytes(signature, "big")
+    if s >= n:
+        return False
+    recovered = pow(s, PUBLIC_EXPONENT, n).to_bytes(size, "big")
+    return recovered == encoded_message(digest, size)

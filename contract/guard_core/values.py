@@ -1,0 +1,129 @@
+"""Explicit validation of untrusted values, written for MicroPython on NEAR.
+
+In the NEAR Wasm port an exception raised inside a C built-in does not unwind:
+the C code runs on with garbage and the error may surface as another type, or
+crash. So nothing here calls a built-in that could raise on bad input; every
+check is done with operations that cannot fail on the types already verified
+(`type(x) is int`, `in`, `len`, `min`/`max` over a list known to hold only
+ints). Note `type(...) is int` rather than `isinstance`: `bool` is an `int`
+subclass on CPython but not on MicroPython, and JSON `true` must never pass as
+the integer 1 on either.
+"""
+
+import json
+
+# JWT NumericDate values and key windows are unix seconds; anything outside
+# [0, 2**63) is treated as malformed rather than as "far past/future".
+MAX_NUMERIC_DATE = 9223372036854775807
+
+_INT_ONLY = {int}
+_STR_ONLY = {str}
+
+
+def is_numeric_date(value):
+    return type(value) is int and 0 <= value <= MAX_NUMERIC_DATE
+
+
+def all_ints(items):
+    """True if every item of the list is an exact int (not bool, not float)."""
+    # map and set run in C: no per-item bytecode.
+    return not items or set(map(type, items)) == _INT_ONLY
+
+
+def is_byte_list(value):
+    """True for a list whose items are all exact ints in 0..255 (JSON bytes)."""
+    if type(value) is not list:
+        return False
+    if not value:
+        return True
+    # min/max (C) are safe once every item is known to be an int.
+    return all_ints(value) and min(value) >= 0 and max(value) <= 255
+
+
+def bytes_from_list(value):
+    """bytes for a valid JSON byte list, None otherwise."""
+    if not is_byte_list(value):
+        return None
+    return bytes(value)
+
+
+def is_str_list(value):
+    if type(value) is not list:
+        return False
+    return not value or set(map(type, value)) == _STR_ONLY
+
+
+def is_utf8(data):
+    """Strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF).
+
+    ASCII, by far the common case for JWTs, is settled by one `max` in C; the
+    byte loop only runs for data that holds non-ASCII bytes.
+    """
+    if not data or max(data) < 0x80:
+        return True
+    size = len(data)
+    i = 0
+    while i < size:
+        lead = data[i]
+        if lead < 0x80:
+            i += 1
+            continue
+        if 0xC2 <= lead <= 0xDF:
+            extra, low, high = 1, 0x80, 0xBF
+        elif lead == 0xE0:
+            extra, low, high = 2, 0xA0, 0xBF
+        elif lead == 0xED:
+            extra, low, high = 2, 0x80, 0x9F
+        elif 0xE1 <= lead <= 0xEF:
+            extra, low, high = 2, 0x80, 0xBF
+        elif lead == 0xF0:
+            extra, low, high = 3, 0x90, 0xBF
+        elif 0xF1 <= lead <= 0xF3:
+            extra, low, high = 3, 0x80, 0xBF
+        elif lead == 0xF4:
+            extra, low, high = 3, 0x80, 0x8F
+        else:
+            return False
+        if i + extra >= size:
+            return False
+        second = data[i + 1]
+        if second < low or second > high:
+            return False
+        j = i + 2
+        end = i + extra
+        while j <= end:
+            follow = data[j]
+            if follow < 0x80 or follow > 0xBF:
+                return False
+            j += 1
+        i = end + 1
+    return True
+
+
+def parse_json_object(data):
+    """The dict encoded by `data` (UTF-8 JSON bytes), or None.
+
+    MicroPython's json.loads crashes the Wasm VM on some malformed input when
+    the top-level value is a bare number ("1-1": a failed number parse leaves a
+    NULL object that it then dereferences), and accepts an unterminated
+    top-level container. Requiring a leading '{' and trailing '}' makes the
+    top-level value a dict before any number is parsed, so every remaining
+    failure is an ordinary raised exception that the try below catches.
+    """
+    if type(data) is not bytes or len(data) < 2:
+        return None
+    if data[0] != 0x7B or data[-1] != 0x7D:  # '{' ... '}'
+        return None
+    # CPython's json.loads(bytes) guesses UTF-16/32 when the second byte is NUL;
+    # MicroPython always reads UTF-8. A NUL there is invalid JSON either way.
+    if data[1] == 0:
+        return None
+    if not is_utf8(data):
+        return None
+    try:
+        parsed = json.loads(data)
+    except Exception:
+        return None
+    if type(parsed) is not dict:
+        return None
+    return parsed

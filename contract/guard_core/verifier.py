@@ -1,0 +1,172 @@
+"""The whole JWT verification pipeline, in the order guard.md specifies.
+
+    verify_jwt(...) -> (True, sub) | (False, reason)
+
+It never raises, whatever the argument types: each step validates its input
+explicitly, and a last-resort `except` turns anything unforeseen into
+`Verification error` rather than a panic. Cheap checks come first; the
+payload is decoded and parsed only after the signature has been verified.
+"""
+
+from . import claims as claims_mod
+from . import b64url, eddsa, jws, keys, reasons, rs256, values
+
+
+def verify_jwt(
+    token,
+    sign_payload,
+    public_keys,
+    expected_issuer,
+    now_seconds,
+    sha256,
+    ed25519_verify,
+    audience=None,
+    issuers=None,
+    paused=False,
+    extra_claims_check=None,
+):
+    """Verify `token` for a transaction whose bytes are `sign_payload`.
+
+    token:           the JWT (compact JWS) as received.
+    sign_payload:    list of ints 0-255, the bytes FastAuth will sign.
+    public_keys:     the stored key set (list of key dicts, see keys.py).
+    expected_issuer: str, see claims.expected_issuer().
+    now_seconds:     block time in whole unix seconds (int).
+    sha256:          bytes -> 32 bytes.
+    ed25519_verify:  (signature, message, public_key) -> truthy if valid.
+    audience:        required `aud` entry, or None / "" for no audience check.
+    issuers:         allow-list of issuers (list of str) or None for none.
+    paused:          the guard's pause flag.
+    extra_claims_check: optional hook run at step 7 after the built-in custom
+                     claims: (claims dict, sign_payload) -> None to accept or
+                     a reason string to reject (transaction policy, claim
+                     mode, an integrator's own rules).
+    """
+    try:
+        return _verify(
+            token,
+            sign_payload,
+            public_keys,
+            expected_issuer,
+            now_seconds,
+            sha256,
+            ed25519_verify,
+            audience,
+            issuers,
+            paused,
+            extra_claims_check,
+        )
+    except Exception:
+        return False, reasons.VERIFICATION_ERROR
+
+
+def _verify(
+    token,
+    sign_payload,
+    public_keys,
+    expected_issuer,
+    now_seconds,
+    sha256,
+    ed25519_verify,
+    audience,
+    issuers,
+    paused,
+    extra_claims_check,
+):
+    # 1. Pause.
+    if paused:
+        return False, reasons.PAUSED
+    if type(now_seconds) is not int:
+        return False, reasons.VERIFICATION_ERROR
+
+    # 2-3. Size and shape.
+    parts, reason = jws.split_token(token)
+    if reason is not None:
+        return False, reason
+
+    # 4. Header and key selection.
+    header, reason = jws.parse_header(parts.header_bytes)
+    if reason is not None:
+        return False, reason
+    alg, kid = header
+    candidates = keys.select_keys(public_keys, alg, kid, now_seconds)
+    if not candidates:
+        return False, reasons.NO_VALID_KEY
+
+    # 5. Signature.
+    if not _signature_valid(alg, candidates, parts, sha256, ed25519_verify):
+        return False, reasons.INVALID_SIGNATURE
+
+    # 6. Payload (only now is it decoded).
+    payload_bytes = b64url.decode(parts.payload_segment)
+    if payload_bytes is None:
+        return False, reasons.MALFORMED_TOKEN
+    token_claims, reason = claims_mod.parse_payload(payload_bytes)
+    if reason is not None:
+        return False, reason
+
+    # 7. Custom claims.
+    reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)
+    if reason is not None:
+        return False, reason
+    if extra_claims_check is not None:
+        reason = extra_claims_check(token_claims, sign_payload)
+        if reason is not None:
+            if type(reason) is not str or not reason:
+                reason = reasons.CUSTOM_CLAIMS_REJECTED
+            return False, reason
+
+    # 8-10. Time, issuer, subject.
+    reason = claims_mod.check_time(token_claims, now_seconds)
+    if reason is None:
+        reason = claims_mod.check_issuer(token_claims, expected_issuer, issuers)
+    if reason is not None:
+        return False, reason
+    subject, reason = claims_mod.check_subject(token_claims)
+    if reason is not None:
+        return False, reason
+    return True, subject
+
+
+def _signature_valid(alg, candidates, parts, sha256, ed25519_verify):
+    if alg == "RS256":
+        # Hashed once, whatever the number of candidate keys.
+        digest = sha256(parts.signing_input)
+        if type(digest) is not bytes:
+            return False
+        for key in candidates:
+            modulus = keys.rs256_modulus(key)
+            if modulus is not None and rs256.verify_digest(parts.signature, digest, modulus):
+                return True
+        return False
+    for key in candidates:
+        public_key = keys.ed25519_public_key(key)
+        if public_key is not None and eddsa.verify(
+            parts.signature, parts.signing_input, public_key, ed25519_verify
+        ):
+            return True
+    return False
+
+
+def verify_custom_claims(jwt_payload, sign_payload, audience=None, extra_claims_check=None):
+    """The `verify_custom_claims` view: (True, "") or (False, reason).
+
+    jwt_payload: the decoded JWT payload as a list of ints 0-255.
+    """
+    try:
+        payload_bytes = values.bytes_from_list(jwt_payload)
+        if payload_bytes is None:
+            return False, reasons.INVALID_PAYLOAD
+        token_claims = values.parse_json_object(payload_bytes)
+        if token_claims is None:
+            return False, reasons.INVALID_PAYLOAD
+        reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)
+        if reason is None and extra_claims_check is not None:
+            reason = extra_claims_check(token_claims, sign_payload)
+            if reason is not None and (type(reason) is not str or not reason):
+                reason = reasons.CUSTOM_CLAIMS_REJECTED
+        if reason is not None:
+            return False, reason
+        return True, ""
+    except Exception:
+        return False, reasons.VERIFICATION_ERROR

@@ -1,0 +1,46 @@
+from collections import Counter
+
+import pytest
+
+import adversarial
+import guard_core
+from core_support import ed25519_verify, sha256
+from guard_core import reasons
+
+CONTEXT = adversarial.default_context()
+CORPUS = adversarial.build_corpus(CONTEXT)
+
+
+def test_corpus_is_large_and_covers_every_pre_time_reason():
+    assert len(CORPUS) >= 200
+    counts = Counter(case.reason for case in CORPUS)
+    expected = set(reasons.VERIFY_REASONS) - {reasons.PAUSED, reasons.CUSTOM_CLAIMS_REJECTED, reasons.VERIFICATION_ERROR}
+    assert expected <= set(counts), expected - set(counts)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_case_is_rejected_with_its_reason(case):
+    result = guard_core.verify_jwt(
+        case.token,
+        case.sign_payload,
+        CONTEXT.public_keys,
+        CONTEXT.issuer,
+        CONTEXT.now,
+        sha256,
+        ed25519_verify,
+        audience=CONTEXT.audience,
+    )
+    assert result == (False, case.reason)
+
+
+def test_context_accepts_its_own_valid_tokens():
+    for token in (CONTEXT.rs256(), CONTEXT.eddsa()):
+        result = guard_core.verify_jwt(
+            token, CONTEXT.sign_payload, CONTEXT.public_keys, CONTEXT.issuer, CONTEXT.now, sha256, ed25519_verify,
+            audience=CONTEXT.audience,
+        )
+        assert result == (True, "google-oauth2|123456789")
+
+
+def test_context_keys_pass_validation():
+    assert guard_core.validate_public_keys(CONTEXT.public_keys) == (CONTEXT.public_keys, None)
