@@ -1,0 +1,537 @@
+"""Build a Python contract to NEAR Wasm with nearc, against a patched MicroPython runtime.
+
+nearc freezes the contract into MicroPython and builds that with Emscripten.  This
+module drives `nearc.builder.compile_contract` directly (nearc's CLI would run
+`pip install -e .` in the contract folder first) and adds what the project needs:
+
+* a *runtime* choice: "patched" compiles against a copy of nearc's MicroPython tree
+  with the patches in `contract/runtime/*.patch` applied (see its README); "stock"
+  against an unmodified copy.  The installed nearc package is never written to.
+* a content-addressed cache: the Wasm is a function of the contract's sources, its
+  pyproject, the runtime tree, the tool versions and the build settings.  A cache
+  hit copies `.cache/wasm/<hash>.wasm`; any changed input rebuilds.
+* a staging copy of the contract under `.cache/stage/`, so nearc's generated files
+  (`*_with_exports.py`, `build/`) never appear in the source folder, concurrent
+  builds of one contract cannot collide, and the compiled C objects are reused by
+  the next build of the same contract (only the frozen Python is recompiled).
+* one MicroPython cross-compiler per runtime tree, shared by every contract.
+
+Usable as `python -m guardctl.build CONTRACT [OUT.wasm]`.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = REPO_ROOT / ".cache"
+RUNTIME_PATCH_DIR = REPO_ROOT / "contract" / "runtime"
+RUNTIMES = ("patched", "stock")
+
+# Bump when the staging or cache layout changes in a way that alters the Wasm.
+BUILDER_FORMAT = "1"
+
+# nearc's own copy of MicroPython is 66 MB; the build needs the core, the
+# Wasm ports and micropython-lib, not the docs, tests or other boards.
+_TREE_TOP_LEVEL_SKIP = {"docs", "tests", "examples", "logo"}
+_TREE_PORTS_KEEP = {"webassembly-near", "webassembly"}
+
+# Files of a contract folder that nearc reads.  Anything else (the runtime
+# patches, READMEs, build output) does not reach the Wasm.
+_CONFIG_FILES = ("pyproject.toml", ".gitignore")
+_NEVER_MIRROR_DIRS = {"build", "__pycache__", ".git", ".venv", "venv", ".pytest_cache"}
+
+
+class BuildError(RuntimeError):
+    """The contract did not compile; the message carries the tail of nearc's log."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path  # the Wasm written to the requested output
+    size: int  # bytes
+    cache_hit: bool  # True when copied from the cache without compiling
+    source_hash: str  # the cache key: sha256 over every input of the build
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Everything besides the sources that changes the Wasm; all of it is hashed."""
+
+    runtime: str = "patched"
+    # MicroPython heap per call in bytes; None keeps the runtime's default
+    # (32 KB stock, the patched runtime's own default otherwise).  Only the
+    # patched runtime lets it be overridden (the stock port hard-codes it).
+    heap_size: Optional[int] = None
+    extra_cflags: tuple[str, ...] = ()
+    # Link-only flags, e.g. `--profiling-funcs` to get function names in traps.
+    extra_ldflags: tuple[str, ...] = ()
+    mpy_tool_flags: tuple[str, ...] = ()
+
+    def key(self) -> bytes:
+        return repr((self.heap_size, self.extra_cflags, self.extra_ldflags, self.mpy_tool_flags)).encode()
+
+    def cflags(self) -> list[str]:
+        flags = list(self.extra_cflags)
+        if self.heap_size is not None:
+            flags.append(f"-DPYTHON_HEAP_SIZE={int(self.heap_size)}")
+        return flags
+
+    def describe(self) -> str:
+        parts = [self.runtime]
+        if self.heap_size is not None:
+            parts.append(f"heap={self.heap_size}")
+        parts += list(self.extra_cflags) + list(self.extra_ldflags) + list(self.mpy_tool_flags)
+        return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def _sha256_hex(*chunks: bytes) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(len(chunk).to_bytes(8, "little"))
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Serialise builders (other test processes, other helpers) on one cache entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _nearc_root() -> Path:
+    import nearc
+
+    return Path(nearc.__file__).resolve().parent
+
+
+def _package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+@lru_cache(maxsize=None)
+def _emcc_version() -> str:
+    try:
+        completed = subprocess.run(["emcc", "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BuildError(f"emcc is not usable ({exc}); run `make setup` (Debian package `emscripten`)") from exc
+    return completed.stdout.splitlines()[0].strip()
+
+
+def _toolchain_fingerprint() -> bytes:
+    return "\n".join(
+        [
+            f"builder {BUILDER_FORMAT}",
+            f"nearc {_package_version('nearc')}",
+            f"near-sdk-py {_package_version('near-sdk-py')}",
+            f"near-abi-py {_package_version('near-abi-py')}",
+            f"emcc {_emcc_version()}",
+        ]
+    ).encode()
+
+
+# --------------------------------------------------------------------------- runtime tree
+
+
+def runtime_patches(runtime: str) -> list[Path]:
+    """The patch files applied for `runtime`, in application order."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, not {runtime!r}")
+    if runtime == "stock":
+        return []
+    patches = sorted(RUNTIME_PATCH_DIR.glob("*.patch"))
+    if not patches:
+        raise BuildError(f"no runtime patches found in {RUNTIME_PATCH_DIR}")
+    return patches
+
+
+def runtime_tree_hash(runtime: str) -> str:
+    chunks = [b"runtime", runtime.encode(), _package_version("nearc").encode()]
+    for patch in runtime_patches(runtime):
+        chunks += [patch.name.encode(), patch.read_bytes()]
+    return _sha256_hex(*chunks)[:16]
+
+
+def _copy_micropython_tree(source: Path, destination: Path) -> None:
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory)
+        skipped = {"__pycache__"} & set(names)
+        if here == source:
+            skipped |= _TREE_TOP_LEVEL_SKIP & set(names)
+        elif here == source / "ports":
+            skipped |= {name for name in names if name not in _TREE_PORTS_KEEP}
+        return skipped
+
+    shutil.copytree(source, destination, ignore=ignore, symlinks=True)
+
+
+def materialise_runtime(runtime: str) -> Path:
+    """Return the assets dir (parent of `micropython/`) for `runtime`, creating it once.
+
+    The tree is copied from the installed nearc package, patched, and renamed
+    into place atomically, so a half-patched tree is never used.
+    """
+    tree_hash = runtime_tree_hash(runtime)
+    assets_dir = CACHE_DIR / "runtime" / f"{runtime}-{tree_hash}"
+    ready_marker = assets_dir / ".ready"
+    if ready_marker.exists():
+        return assets_dir
+    with _file_lock(CACHE_DIR / "locks" / f"runtime-{runtime}-{tree_hash}.lock"):
+        if ready_marker.exists():
+            return assets_dir
+        _log(f"preparing {runtime} MicroPython runtime ({tree_hash})")
+        scratch = assets_dir.with_name(assets_dir.name + ".tmp")
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(assets_dir, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        _copy_micropython_tree(_nearc_root() / "micropython", scratch / "micropython")
+        for patch in runtime_patches(runtime):
+            completed = subprocess.run(
+                ["patch", "-p1", "--forward", "--batch", "--fuzz=0", "--no-backup-if-mismatch",
+                 "-d", str(scratch / "micropython"), "-i", str(patch)],
+                capture_output=True,
+                text=True,
+            )
+            if completed.returncode != 0:
+                raise BuildError(f"runtime patch {patch.name} does not apply:\n{completed.stdout}{completed.stderr}")
+        (scratch / ".ready").write_text(tree_hash + "\n")
+        scratch.rename(assets_dir)
+    return assets_dir
+
+
+def shared_mpy_cross(runtime: str) -> Path:
+    """Build MicroPython's cross-compiler once per runtime tree (≈25 s) for all contracts."""
+    assets_dir = materialise_runtime(runtime)
+    build_dir = assets_dir / "mpy-cross-build"
+    executable = build_dir / "mpy-cross"
+    if executable.exists():
+        return executable
+    with _file_lock(CACHE_DIR / "locks" / f"mpy-cross-{assets_dir.name}.lock"):
+        if executable.exists():
+            return executable
+        _log(f"building the MicroPython cross-compiler for {assets_dir.name}")
+        scratch = build_dir.with_name(build_dir.name + ".tmp")
+        shutil.rmtree(scratch, ignore_errors=True)
+        completed = subprocess.run(
+            ["make", "-C", str(assets_dir / "micropython" / "mpy-cross"), f"BUILD={scratch}"],
+            capture_output=True,
+            text=True,
+            env=_build_environment(BuildSettings(runtime=runtime), include_cflags=False),
+        )
+        if completed.returncode != 0 or not (scratch / "mpy-cross").exists():
+            raise BuildError("mpy-cross build failed:\n" + _tail(completed.stdout + completed.stderr))
+        shutil.rmtree(build_dir, ignore_errors=True)
+        scratch.rename(build_dir)
+    return executable
+
+
+# --------------------------------------------------------------------------- contract sources
+
+
+def _mirrored_files(contract_dir: Path) -> list[Path]:
+    """Paths (relative to the contract dir) nearc would read: every .py plus its config."""
+    files = []
+    for path in sorted(contract_dir.rglob("*")):
+        relative = path.relative_to(contract_dir)
+        if any(part in _NEVER_MIRROR_DIRS for part in relative.parts[:-1]):
+            continue
+        if not path.is_file():
+            continue
+        if path.suffix == ".py" or (len(relative.parts) == 1 and path.name in _CONFIG_FILES):
+            files.append(relative)
+    return files
+
+
+def _staging_gitignore(contract_dir: Path, entry: Path) -> str:
+    """The contract's .gitignore plus nearc's intermediate copies of the entry module.
+
+    nearc freezes every .py in the folder as a "local module" except the final
+    generated entry, so without this the original entry and its
+    `*_with_exports.py` copy would be frozen too, as dead weight in the Wasm.
+    """
+    own = contract_dir / ".gitignore"
+    lines = own.read_text().splitlines() if own.exists() else []
+    lines += [f"/{entry.name}", f"/{entry.stem}_with_exports.py"]
+    return "\n".join(lines) + "\n"
+
+
+def source_hash(entry: Path, settings: BuildSettings) -> str:
+    """The cache key of one build: contract sources, runtime, toolchain and settings."""
+    entry = entry.resolve()
+    contract_dir = entry.parent
+    chunks = [
+        _toolchain_fingerprint(),
+        runtime_tree_hash(settings.runtime).encode(),
+        settings.key(),
+        entry.name.encode(),
+    ]
+    for relative in _mirrored_files(contract_dir):
+        chunks += [relative.as_posix().encode(), (contract_dir / relative).read_bytes()]
+    return _sha256_hex(*chunks)
+
+
+def _sync_stage(contract_dir: Path, entry: Path, stage: Path) -> None:
+    """Mirror the contract's sources into `stage`, touching only files whose content changed.
+
+    Unchanged files keep their mtime so make reuses their compiled output;
+    files that vanished from the source (or nearc leftovers of a failed build)
+    are deleted so they are not frozen.
+    """
+    wanted = set(_mirrored_files(contract_dir))
+    stage.mkdir(parents=True, exist_ok=True)
+    for existing in _mirrored_files(stage):
+        if existing not in wanted:
+            (stage / existing).unlink()
+    for relative in wanted:
+        if relative.as_posix() == ".gitignore":
+            continue  # written below with the staging additions
+        source_bytes = (contract_dir / relative).read_bytes()
+        target = stage / relative
+        if target.exists() and target.read_bytes() == source_bytes:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source_bytes)
+    gitignore = stage / ".gitignore"
+    text = _staging_gitignore(contract_dir, entry)
+    if not gitignore.exists() or gitignore.read_text() != text:
+        gitignore.write_text(text)
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _build_environment(settings: BuildSettings, *, include_cflags: bool = True, jobs: int = 2) -> dict:
+    env = dict(os.environ)
+    # nearc embeds `git+<remote>#<commit>` in the contract metadata when it finds
+    # a repository; the Wasm must depend on the sources only, not on HEAD.
+    env["GIT_CEILING_DIRECTORIES"] = str(CACHE_DIR)
+    env["GIT_DIR"] = os.devnull
+    env["MAKEFLAGS"] = f"-j{jobs}"
+    env.pop("CFLAGS", None)
+    env.pop("MPY_TOOL_FLAGS", None)
+    env.pop("LDFLAGS", None)
+    if include_cflags and settings.cflags():
+        env["CFLAGS"] = " ".join(settings.cflags())
+    if include_cflags and settings.extra_ldflags:
+        env["LDFLAGS"] = " ".join(settings.extra_ldflags)
+    if include_cflags and settings.mpy_tool_flags:
+        env["MPY_TOOL_FLAGS"] = " ".join(settings.mpy_tool_flags)
+    # rich: plain output in the log file, no live progress bars
+    env["TERM"] = "dumb"
+    env["COLUMNS"] = "160"
+    return env
+
+
+_NEARC_CHILD = """
+import sys
+from pathlib import Path
+from nearc.builder import compile_contract
+entry, output, venv, assets = map(Path, sys.argv[1:5])
+ok = compile_contract(entry, output, venv, assets, rebuild=False, single_file=False)
+sys.exit(0 if ok else 1)
+"""
+
+
+def _venv_with_sdk() -> Path:
+    """The environment whose site-packages hold near_sdk_py (frozen into the contract)."""
+    import near_sdk_py
+
+    site_packages = Path(near_sdk_py.__file__).resolve().parents[1]
+    # <venv>/lib/pythonX.Y/site-packages -> <venv>
+    return site_packages.parents[2]
+
+
+def _compile(entry: Path, settings: BuildSettings, stage: Path, wasm_out: Path, log_path: Path, verbose: bool) -> None:
+    assets_dir = materialise_runtime(settings.runtime)
+    mpy_cross = shared_mpy_cross(settings.runtime)
+    # nearc reuses `build/mpy-cross/mpy-cross` when it exists.
+    stage_mpy_cross = stage / "build" / "mpy-cross" / "mpy-cross"
+    if not stage_mpy_cross.exists():
+        stage_mpy_cross.parent.mkdir(parents=True, exist_ok=True)
+        stage_mpy_cross.symlink_to(mpy_cross)
+
+    command = [sys.executable, "-c", _NEARC_CHILD, str(stage / entry.name), str(wasm_out),
+               str(_venv_with_sdk()), str(assets_dir)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=stage, env=_build_environment(settings),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            if verbose:
+                sys.stdout.write(line)
+        returncode = process.wait()
+    if returncode != 0 or not wasm_out.exists():
+        log_text = log_path.read_text()
+        errors = [line for line in log_text.splitlines() if "error" in line.lower()][:12]
+        raise BuildError(f"nearc failed for {entry} ({settings.describe()}); log {log_path}:\n"
+                         + "\n".join(errors) + "\n...\n" + _tail(log_text, 15))
+
+
+def build_contract(
+    entry: Path,
+    output: Path,
+    *,
+    runtime: str = "patched",
+    heap_size: Optional[int] = None,
+    extra_cflags: Sequence[str] = (),
+    extra_ldflags: Sequence[str] = (),
+    mpy_tool_flags: Sequence[str] = (),
+    force: bool = False,
+    verbose: bool = False,
+) -> BuildResult:
+    """Compile the contract whose entry module is `entry` to `output` (cached).
+
+    `entry` is the module nearc compiles (its exported functions become Wasm
+    exports); every other .py in its folder, packages included, is frozen with
+    it, and the folder's pyproject.toml supplies nearc's settings (notably
+    `[tool.near-py-tool] exclude-micropython-stdlib-packages`).
+    `force` rebuilds even on a cache hit (the staging build dir is reused).
+    """
+    entry = Path(entry).resolve()
+    output = Path(output)
+    if not entry.is_file():
+        raise BuildError(f"contract entry module {entry} does not exist")
+    settings = BuildSettings(runtime=runtime, heap_size=heap_size,
+                             extra_cflags=tuple(extra_cflags), extra_ldflags=tuple(extra_ldflags),
+                             mpy_tool_flags=tuple(mpy_tool_flags))
+    if settings.heap_size is not None and runtime == "stock":
+        raise ValueError("heap_size needs the patched runtime; the stock port hard-codes 32 KB")
+    runtime_patches(runtime)  # validates `runtime`
+    key = source_hash(entry, settings)
+    cached = CACHE_DIR / "wasm" / f"{key}.wasm"
+    label = f"{entry.parent.name}/{entry.name} ({settings.describe()})"
+
+    if cached.exists() and not force:
+        _place(cached, output)
+        _log(f"{label}: cached {key[:12]}, {cached.stat().st_size / 1024:.1f} KB -> {output}")
+        return BuildResult(output, cached.stat().st_size, True, key)
+
+    stage_key = _sha256_hex(str(entry).encode(), runtime_tree_hash(runtime).encode(),
+                            settings.key())[:12]
+    stage = CACHE_DIR / "stage" / f"{entry.parent.name}-{entry.stem}-{stage_key}"
+    with _file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):
+        # Another process may have built the same sources while we waited.
+        if cached.exists() and not force:
+            _place(cached, output)
+            _log(f"{label}: cached {key[:12]} (built concurrently) -> {output}")
+            return BuildResult(output, cached.stat().st_size, True, key)
+        # Snapshot the sources now; hash again afterwards so a file edited
+        # mid-build is never cached under the wrong key.
+        _sync_stage(entry.parent, entry, stage)
+        started = time.monotonic()
+        _log(f"{label}: compiling (key {key[:12]}) ...")
+        fresh = stage / "out.wasm"
+        fresh.unlink(missing_ok=True)
+        _compile(entry, settings, stage, fresh, CACHE_DIR / "logs" / f"{stage.name}.log", verbose)
+        if source_hash(entry, settings) == key:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(fresh, temporary)
+            temporary.replace(cached)
+        else:
+            _log(f"{label}: sources changed during the build; not caching it")
+        _place(fresh, output)
+        size = output.stat().st_size
+        _log(f"{label}: built in {time.monotonic() - started:.0f} s, {size / 1024:.1f} KB -> {output}")
+        return BuildResult(output, size, False, key)
+
+
+def _place(source: Path, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if source.resolve() == output.resolve():
+        return
+    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, temporary)
+    temporary.replace(output)
+
+
+# --------------------------------------------------------------------------- entry module lookup
+
+
+def find_entry(contract: Path) -> Path:
+    """Resolve a contract argument (a .py file or a folder) to its entry module.
+
+    A folder names its entry in `[tool.guardctl] entry` of its pyproject.toml;
+    otherwise `contract.py`, otherwise its only top-level module.
+    """
+    contract = Path(contract)
+    if contract.is_file():
+        return contract
+    if not contract.is_dir():
+        raise BuildError(f"{contract} is neither a contract module nor a folder")
+    pyproject = contract / "pyproject.toml"
+    if pyproject.exists():
+        configured = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("entry")
+        if configured:
+            return contract / configured
+    if (contract / "contract.py").exists():
+        return contract / "contract.py"
+    candidates = [path for path in contract.glob("*.py") if path.name != "__init__.py"]
+    if len(candidates) == 1:
+        return candidates[0]
+    raise BuildError(f"cannot tell the entry module of {contract} (candidates: "
+                     f"{', '.join(sorted(p.name for p in candidates)) or 'none'}); "
+                     f"set [tool.guardctl] entry in its pyproject.toml")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m guardctl.build", description=__doc__.splitlines()[0])
+    parser.add_argument("contract", type=Path, help="contract folder or entry module")
+    parser.add_argument("output", type=Path, nargs="?", help="Wasm to write (default: <folder>/build/<entry>.wasm)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="patched")
+    parser.add_argument("--heap-size", type=int, help="MicroPython heap per call in bytes (patched runtime)")
+    parser.add_argument("--cflag", action="append", default=[], help="extra C flag for the runtime build")
+    parser.add_argument("--ldflag", action="append", default=[], help="extra link flag (e.g. --profiling-funcs)")
+    parser.add_argument("--force", action="store_true", help="compile even when cached")
+    parser.add_argument("-v", "--verbose", action="store_true", help="stream nearc's output")
+    args = parser.parse_args(argv)
+    try:
+        entry = find_entry(args.contract)
+        output = args.output or entry.parent / "build" / f"{entry.stem}.wasm"
+        result = build_contract(entry, output, runtime=args.runtime, heap_size=args.heap_size,
+                                extra_cflags=args.cflag, extra_ldflags=args.ldflag, force=args.force, verbose=args.verbose)
+    except (BuildError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{result.path} {result.size} bytes sha256-key {result.source_hash[:16]}"
+          f"{' (cached)' if result.cache_hit else ''}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

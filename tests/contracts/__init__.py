@@ -1,0 +1,47 @@
+"""Test-only contracts, built on demand with guardctl's builder (cached by content).
+
+Each contract is a folder here with its own pyproject.toml (entry module and
+lean stdlib excludes).  The node's own contracts:
+
+* `state`: storage, registers, context, hashes, logs.
+* `caller` / `callee`: cross-contract calls with callbacks, promise_and and
+  promise_return; near-sdk-style 0 static gas with weight 1.
+* `panicker`: panics, an uncaught exception, a stack-overflow trap, memory
+  exhaustion, gas exhaustion.
+* `runtime_probe`: the MicroPython runtime patches' probes (tests/build).
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from guardctl.build import build_contract, find_entry, source_hash, BuildSettings
+
+CONTRACTS_DIR = Path(__file__).resolve().parent
+NODE_CONTRACTS = ("state", "caller", "callee", "panicker")
+
+
+def contract_entry(name: str) -> Path:
+    folder = CONTRACTS_DIR / name
+    if not folder.is_dir():
+        raise ValueError(f"no test contract {name!r} in {CONTRACTS_DIR}")
+    return find_entry(folder)
+
+
+def built_contract(name: str, runtime: str = "patched") -> Path:
+    """Build (or take from the cache) contract `name` and return its Wasm path.
+
+    The Wasm lands in `tests/contracts/<name>/build/` (gitignored); a rebuild
+    happens only when the contract's sources, the runtime patches, the
+    toolchain or the runtime choice changed.
+    """
+    entry = contract_entry(name)
+    key = source_hash(entry, BuildSettings(runtime=runtime))
+    return _built(entry, runtime, key)
+
+
+@functools.lru_cache(maxsize=None)
+def _built(entry: Path, runtime: str, key: str) -> Path:
+    suffix = "" if runtime == "patched" else f".{runtime}"
+    output = entry.parent / "build" / f"{entry.stem if entry.stem != 'contract' else entry.parent.name}{suffix}.wasm"
+    return build_contract(entry, output, runtime=runtime).path

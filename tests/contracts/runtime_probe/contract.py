@@ -1,0 +1,135 @@
+"""Probe contract for the MicroPython runtime: heap use and exceptions raised inside C.
+
+Raw `near` module (no near-sdk-py) so that each call measures the runtime, not the SDK.
+Every probe returns a short text outcome; the tests in tests/build decide what is right.
+"""
+import json
+
+import near
+
+
+def _reply(text):
+    near.value_return(text)
+
+
+def _outcome(expected, action):
+    # Reports which exception (if any) reached Python, so a test can tell a
+    # correct catch from a wrong type or from C code that ran on silently.
+    try:
+        value = action()
+    except expected as exc:
+        return "caught " + type(exc).__name__
+    except Exception as exc:
+        return "wrong " + type(exc).__name__
+    return "no exception: " + repr(value)[:40]
+
+
+@near.export
+def noop():
+    pass
+
+
+@near.export
+def parse_json_input():
+    # Parses the whole input as JSON and reports its size, like an SDK entry point
+    # does before any method code runs.
+    document = json.loads(near.input().decode())
+    _reply(str(len(document)))
+
+
+@near.export
+def parse_args_like_sdk():
+    # A near-sdk-py method's entry path: importing the SDK (about 13 KB of heap,
+    # paid by every near-sdk-py contract) and parsing the JSON arguments.
+    from near_sdk_py import Input
+
+    arguments = Input.json()
+    _reply(str(len(arguments["sign_payload"])))
+
+
+@near.export
+def parse_hostile_json():
+    # The contract pattern the guard needs: never panic on hostile bytes.
+    data = near.input()
+    try:
+        text = data.decode()
+    except UnicodeError:
+        _reply("rejected UnicodeError")
+        return
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        _reply("rejected " + type(exc).__name__)
+        return
+    _reply("parsed " + type(document).__name__)
+
+
+@near.export
+def missing_key():
+    _reply(_outcome(KeyError, lambda: {}["k"]))
+
+
+@near.export
+def bad_int():
+    _reply(_outcome(ValueError, lambda: int("x")))
+
+
+@near.export
+def bad_utf8():
+    _reply(_outcome(UnicodeError, lambda: b"\xff".decode()))
+
+
+@near.export
+def str_plus_int():
+    _reply(_outcome(TypeError, lambda: "a" + 1))
+
+
+@near.export
+def missing_attribute():
+    _reply(_outcome(AttributeError, lambda: near.no_such_function))
+
+
+@near.export
+def undefined_name():
+    _reply(_outcome(NameError, lambda: no_such_name))  # noqa: F821
+
+
+@near.export
+def missing_module():
+    def load():
+        import no_such_module  # noqa: F401
+
+    _reply(_outcome(ImportError, load))
+
+
+@near.export
+def many_caught():
+    # Catch C exceptions repeatedly, then allocate enough to force collections:
+    # a corrupted handler chain or leaked state shows up here.
+    caught = 0
+    for index in range(300):
+        try:
+            {}["k%d" % index]
+        except KeyError:
+            caught += 1
+    chunks = [bytes(200) for _ in range(600)]
+    _reply("caught %d, kept %d" % (caught, len(chunks)))
+
+
+@near.export
+def host_call_after_type_error():
+    # near.storage_write raises TypeError for a non-str/bytes key; the host
+    # call must not happen anyway.
+    try:
+        near.storage_write(1, b"value")
+    except TypeError:
+        pass
+    _reply("has empty key: " + str(near.storage_has_key(b"")))
+
+
+@near.export
+def run_source():
+    # Executes the input as Python (development probe for runtime behaviour).
+    namespace = {"near": near, "json": json}
+    exec(near.input().decode(), namespace)
+    _reply(str(namespace.get("result")))
