@@ -1,0 +1,287 @@
+"""The FastAuth call chain on an in-process localnet: FastAuth port -> router port -> REAL guard -> mock MPC.
+
+Plain Python (no pytest), so benchmarks can reuse it:
+
+    world = World.create()          # builds (cached) and deploys everything
+    token = world.issuer.token(sign_payload)
+    result = world.sign(token, sign_payload)
+    world.recorder.prepaid(result, "guard.test.near")
+
+The guard is `contract/guard.py` built by `guardctl.build` with the patched
+runtime; the router, FastAuth and the MPC mock are the test contracts under
+tests/contracts/.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import base58
+import jwt as pyjwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from guardctl.build import build_contract
+from localnet import borsh
+from localnet.chain import Chain, KeyPair
+from localnet.primitives import (
+    NEAR,
+    TERA,
+    AccessKey,
+    AddKey,
+    CreateAccount,
+    DeployContract,
+    FullAccess,
+    FunctionCall,
+    Transaction,
+    Transfer,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CONTRACTS = {
+    "router": REPO / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py",
+    "fastauth": REPO / "tests" / "contracts" / "fastauth" / "fast_auth.py",
+    "mpc": REPO / "tests" / "contracts" / "mpc_mock" / "mpc_mock.py",
+    "guard": REPO / "contract" / "guard.py",
+}
+BUILD_DIR = REPO / ".cache" / "ports"
+
+ROOT = "test.near"
+OWNER = "owner.test.near"
+ROUTER = "router.test.near"
+GUARD = "guard.test.near"
+FASTAUTH = "fastauth.test.near"
+MPC = "mpc.test.near"
+USER = "user.test.near"  # calls FastAuth.sign (a relayer, in production)
+STRANGER = "stranger.test.near"
+
+ISSUER = "https://login.example.com/"
+GUARD_ID = "jwt#" + ISSUER
+SUB = "google-oauth2|1234567890"
+GENESIS_TIME_NS = 1_750_000_000 * 10**9
+
+# Router.add_guard: env::storage_byte_cost() * (2048 + 64) + 1 NEAR
+STORAGE_BYTE_COST = 10**19
+ADD_GUARD_DEPOSIT = STORAGE_BYTE_COST * (2048 + 64) + NEAR
+
+CONTRACT_BALANCE = 50 * NEAR
+
+
+def build(name: str) -> bytes:
+    """The Wasm of one contract (cached by source hash by the builder)."""
+    output = BUILD_DIR / f"{name}.wasm"
+    build_contract(CONTRACTS[name], output)
+    return output.read_bytes()
+
+
+def key_for(account_id: str) -> KeyPair:
+    return KeyPair(hashlib.sha256(account_id.encode()).digest())
+
+
+def function_call(method: str, args: dict | None = None, *, gas: int = 100 * TERA, deposit: int = 0) -> FunctionCall:
+    body = b"" if args is None else json.dumps(args).encode()
+    return FunctionCall(method, body, gas, deposit)
+
+
+def sample_sign_payload(receiver_id: str = "wrap.near", nonce: int = 7, *, size: Optional[int] = None) -> bytes:
+    """A Borsh NEAR Transaction, the kind of `fatxn` FastAuth signs (a 1-yocto function call).
+
+    With `size`, the call's JSON argument is padded so the whole payload is exactly `size` bytes.
+    """
+    def encode(args: bytes) -> bytes:
+        tx = Transaction(
+            signer_id="alice.near",
+            public_key=bytes([0]) + bytes(range(32)),
+            nonce=nonce,
+            receiver_id=receiver_id,
+            block_hash=hashlib.sha256(b"block").digest(),
+            actions=(FunctionCall("ft_transfer", args, 30 * TERA, 1),),
+        )
+        return borsh.encode_transaction(tx)
+
+    base = encode(b'{"memo":""}')
+    if size is None:
+        return base
+    padding = size - len(base)
+    if padding < 0:
+        raise ValueError(f"a sample payload is at least {len(base)} bytes")
+    return encode(b'{"memo":"' + b"x" * padding + b'"}')
+
+
+# ----------------------------------------------------------------------------- tokens
+
+
+@dataclass
+class Issuer:
+    """An RS256 identity provider: its key pair and the tokens it mints."""
+
+    iss: str = ISSUER
+    kid: str = "key-1"
+    private_key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+
+    def public_key_json(self) -> dict:
+        numbers = self.private_key.public_key().public_numbers()
+        n = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
+        return {"n": list(n), "e": [1, 0, 1], "kid": self.kid}
+
+    def token(self, sign_payload: bytes, *, now_s: int, sub: str = SUB, lifetime_s: int = 3600,
+              extra: Optional[dict] = None, key: Optional[rsa.RSAPrivateKey] = None) -> str:
+        claims = {
+            "iss": self.iss,
+            "sub": sub,
+            "iat": now_s,
+            "exp": now_s + lifetime_s,
+            "fatxn": list(sign_payload),
+        }
+        claims.update(extra or {})
+        return pyjwt.encode(claims, key or self.private_key, algorithm="RS256", headers={"kid": self.kid})
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+class ReceiptRecorder:
+    """Test instrumentation: remembers each function-call receipt's prepaid gas.
+
+    NEAR's outcomes report the gas a receipt burnt, not the gas it was given;
+    nearcore shows that only in the receipt itself (EXPERIMENTAL_tx_status).
+    This wraps the in-process chain's receipt executor (a private attribute:
+    if it moves, `installed` is False and the prepaid-gas figures are missing,
+    nothing else changes).
+    """
+
+    def __init__(self, chain: Chain):
+        self.by_id: dict[str, dict] = {}
+        runtime = getattr(chain, "_runtime", None)
+        original = getattr(runtime, "apply_action_receipt", None)
+        self.installed = original is not None
+        if not self.installed:
+            return
+
+        def recording(store, receipt, promise_results, ctx):
+            calls = [a for a in receipt.actions if isinstance(a, FunctionCall)]
+            if calls:
+                self.by_id[base58.b58encode(receipt.receipt_id).decode()] = {
+                    "receiver_id": receipt.receiver_id,
+                    "predecessor_id": receipt.predecessor_id,
+                    "methods": [a.method_name for a in calls],
+                    "prepaid_gas": sum(a.gas for a in calls),
+                    "args": [a.args for a in calls],
+                    "deposit": sum(a.deposit for a in calls),
+                }
+            return original(store, receipt, promise_results, ctx)
+
+        runtime.apply_action_receipt = recording
+
+    def describe(self, result) -> list[dict]:
+        """Every receipt of `result` with its executor, method, burnt and (when known) prepaid gas."""
+        rows = []
+        for receipt in result.receipts:
+            outcome = receipt["outcome"]
+            known = self.by_id.get(receipt["id"], {})
+            rows.append({
+                "executor_id": outcome["executor_id"],
+                "method": ",".join(known.get("methods", [])) or None,
+                "gas_burnt": outcome["gas_burnt"],
+                "prepaid_gas": known.get("prepaid_gas"),
+                "args": known.get("args", []),
+                "deposit": known.get("deposit"),
+                "status": outcome["status"],
+                "logs": outcome["logs"],
+            })
+        return rows
+
+    def receipt(self, result, executor_id: str, method: str) -> dict:
+        matches = [r for r in self.describe(result) if r["executor_id"] == executor_id and r["method"] == method]
+        assert len(matches) == 1, (executor_id, method, self.describe(result))
+        return matches[0]
+
+
+def format_gas_table(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        prepaid = "-" if row["prepaid_gas"] is None else f"{row['prepaid_gas'] / TERA:7.2f}"
+        lines.append(f"{row['executor_id']:<22} {row['method'] or '(refund)':<26} "
+                     f"burnt {row['gas_burnt'] / TERA:7.3f} Tgas  prepaid {prepaid} Tgas")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the world
+
+
+class World:
+    """A chain with the FastAuth port, the router port, the real guard and the MPC mock, wired up."""
+
+    def __init__(self, chain: Chain, issuer: Issuer, recorder: ReceiptRecorder):
+        self.chain = chain
+        self.issuer = issuer
+        self.recorder = recorder
+
+    @classmethod
+    def create(cls, issuer: Optional[Issuer] = None) -> "World":
+        wasm = {name: build(name) for name in CONTRACTS}
+        chain = Chain(genesis_time_ns=GENESIS_TIME_NS, root_public_key=key_for(ROOT).public_key)
+        world = cls(chain, issuer or Issuer(), ReceiptRecorder(chain))
+        for account_id, code in ((ROUTER, wasm["router"]), (GUARD, wasm["guard"]),
+                                 (FASTAUTH, wasm["fastauth"]), (MPC, wasm["mpc"])):
+            world.create_account(account_id, CONTRACT_BALANCE, code)
+        for account_id in (OWNER, USER, STRANGER):
+            world.create_account(account_id, 100 * NEAR)
+
+        world.ok(ROUTER, ROUTER, "init", {"owner": OWNER})
+        world.ok(GUARD, GUARD, "init", {"owner": OWNER, "public_keys": [world.issuer.public_key_json()]})
+        world.ok(OWNER, ROUTER, "add_guard", {"guard_name": ISSUER, "guard_account": GUARD},
+                 deposit=ADD_GUARD_DEPOSIT)
+        world.ok(FASTAUTH, FASTAUTH, "init", {"init_guards": {"jwt": ROUTER}, "owner": OWNER, "pauser": OWNER})
+        world.ok(OWNER, FASTAUTH, "set_mpc_address", {"mpc_address": MPC})
+        return world
+
+    # -- plumbing
+
+    def create_account(self, account_id: str, balance: int, code: Optional[bytes] = None) -> None:
+        actions = [CreateAccount(), Transfer(balance),
+                   AddKey(key_for(account_id).public_key, AccessKey(0, FullAccess()))]
+        if code is not None:
+            actions.append(DeployContract(code))
+        result = self.chain.execute(ROOT, account_id, actions)
+        assert result.succeeded, (account_id, result.status)
+
+    def call(self, signer: str, receiver: str, method: str, args: dict | None = None, *,
+             gas: int = 100 * TERA, deposit: int = 0):
+        return self.chain.execute(signer, receiver, [function_call(method, args, gas=gas, deposit=deposit)])
+
+    def ok(self, signer: str, receiver: str, method: str, args: dict | None = None, **kwargs):
+        result = self.call(signer, receiver, method, args, **kwargs)
+        assert result.succeeded and not result.receipt_failures, (method, result.status, result.logs)
+        return result
+
+    def now_s(self) -> int:
+        return self.chain.block_timestamp // 10**9
+
+    def token(self, sign_payload: bytes, **kwargs) -> str:
+        return self.issuer.token(sign_payload, now_s=self.now_s(), **kwargs)
+
+    # -- the two entry points the guard meets
+
+    def router_verify(self, token: str, sign_payload: bytes, *, guard_id: str = GUARD_ID,
+                      predecessor: str = USER, signer: str = USER, gas: int = 300 * TERA):
+        return self.call(signer, ROUTER, "verify", {
+            "guard_id": guard_id, "verify_payload": token,
+            "sign_payload": list(sign_payload), "predecessor": predecessor,
+        }, gas=gas)
+
+    def sign(self, token: str, sign_payload: bytes, *, guard_id: str = GUARD_ID, algorithm: Optional[str] = None,
+             signer: str = USER, gas: int = 300 * TERA, deposit: int = 1):
+        args = {"guard_id": guard_id, "verify_payload": token, "sign_payload": list(sign_payload)}
+        if algorithm is not None:
+            args["algorithm"] = algorithm
+        return self.call(signer, FASTAUTH, "sign", args, gas=gas, deposit=deposit)
+
+
+def failure_text(result) -> str:
+    """The panic message (or error) of a failed transaction or receipt, as one string."""
+    return json.dumps(result.status) + json.dumps(result.receipt_failures)
