@@ -1,9 +1,26 @@
 # Every target installs what it needs first (scripts/bootstrap.sh is idempotent and quiet when done).
 PY := .venv/bin/python
 
-.PHONY: setup test
+.PHONY: setup test build bench demo node
 setup:
 	@scripts/bootstrap.sh
 
+# The whole suite: unit, Wasm, RPC and end-to-end tests.
 test: setup
 	$(PY) -m pytest
+
+# contract/guard.py -> build/guard.wasm (cached by a hash of sources and build settings).
+build: setup
+	$(PY) -m guardctl.cli build
+
+# Gas per call and wasm size, measured on the embedded node; also written to bench/results.json.
+bench: setup build
+	$(PY) -m bench
+
+# Build (cached), start a throwaway localnet, deploy router + guard, verify, rotate a key; gas per step.
+demo: setup
+	$(PY) scripts/demo.py
+
+# The embedded NEAR node on port 3030, state in ~/.localnet.
+node: setup
+	.venv/bin/localnet run --port 3030 --home $(HOME)/.localnet
