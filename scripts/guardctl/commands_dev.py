@@ -1,0 +1,156 @@
+"""verify (a dry run of the guard's verdict), token and keygen (test helpers)."""
+from __future__ import annotations
+
+import binascii
+import json
+from pathlib import Path
+from typing import Optional
+
+import jwt
+
+from .commands_lifecycle import gas_line
+from .context import Context, check_account_id
+from .dev_tools import generate_key_pair, mint_token
+from .errors import GuardctlError
+from .times import format_time
+
+EXIT_REJECTED = 3  # verify ran fine and the guard said no
+DRY_RUN_PREDECESSOR = "guardctl.dry-run"
+
+
+def read_payload(text: str, option: str = "--payload") -> bytes:
+    """HEX, or @FILE for the raw bytes of a file (e.g. a Borsh transaction)."""
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).expanduser().read_bytes()
+        except OSError as err:
+            raise GuardctlError(f"{option}: cannot read {text[1:]}: {err.strerror}") from None
+    digits = text.strip().removeprefix("0x")
+    try:
+        return binascii.unhexlify(digits)
+    except (binascii.Error, ValueError):
+        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}") from None
+
+
+def read_token(text: str) -> str:
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).expanduser().read_text()
+        except (OSError, UnicodeDecodeError) as err:
+            raise GuardctlError(f"--token: cannot read {text[1:]}: {err}") from None
+    token = text.strip()
+    if not token:
+        raise GuardctlError("--token is empty")
+    return token
+
+
+def _unverified(token: str) -> tuple[Optional[dict], Optional[dict]]:
+    """Header and claims as the token states them (not checked), or None each."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return None, None
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return header, None
+    return header, claims if isinstance(claims, dict) else None
+
+
+def _claim_lines(header, claims, payload: bytes) -> list[str]:
+    if header is None:
+        return ["token: not a decodable JWT"]
+    lines = [f"token header: alg={header.get('alg')} kid={header.get('kid', '-')}"]
+    if claims is not None:
+        exp = claims.get("exp")
+        exp_text = format_time(exp) if isinstance(exp, int) else repr(exp)
+        lines.append(f"token claims: iss={claims.get('iss')!r} sub={claims.get('sub')!r} exp={exp_text}"
+                     + (f" aud={claims.get('aud')!r}" if "aud" in claims else ""))
+        fatxn = claims.get("fatxn")
+        if isinstance(fatxn, list) and fatxn != list(payload):
+            lines.append("note: the token's fatxn differs from --payload (the guard will reject it)")
+    return lines
+
+
+async def cmd_verify(ctx: Context, args) -> int:
+    guard = ctx.require_guard()
+    token = read_token(args.token)
+    payload = read_payload(args.payload)
+    header, claims = _unverified(token)
+    if args.guard_id is not None:
+        call_args = {"guard_id": args.guard_id, "verify_payload": token}
+        issuer = args.guard_id.partition("#")[2] if "#" in args.guard_id else args.guard_id
+    else:
+        issuer = args.issuer or (claims or {}).get("iss")
+        if not isinstance(issuer, str):
+            raise GuardctlError("the token has no readable iss; pass --issuer ISS or --guard-id ID")
+        call_args = {"issuer": issuer, "jwt": token}
+    identity = ctx.identity() if args.as_transaction else None
+    # FastAuth passes its caller as predecessor; plain JWT checks ignore it.
+    predecessor = args.predecessor or (identity.account_id if identity else ctx.account) or DRY_RUN_PREDECESSOR
+    check_account_id(predecessor, "--predecessor")
+    call_args.update({"sign_payload": list(payload), "predecessor": predecessor})
+
+    async with ctx.chain() as chain:
+        await ctx.check_guard(chain, guard)
+        report = None
+        if identity is not None:
+            await chain.check_signer(identity)
+            report = await chain.call(identity, guard, "verify", call_args, gas=ctx.gas)
+            verdict = report.return_json()
+        else:
+            verdict = await chain.view(guard, "verify", call_args)
+        now = await chain.block_time()
+    if not (isinstance(verdict, list) and len(verdict) == 2 and isinstance(verdict[0], bool)):
+        raise GuardctlError(f"{guard}.verify returned {verdict!r}, not [bool, str]: is it a JWT guard?")
+    accepted, detail = verdict
+    lines = [f"{'ACCEPTED' if accepted else 'REJECTED'}: {'sub=' + detail if accepted else detail}",
+             f"guard {guard}, expected issuer {issuer!r}, chain time {format_time(now)}",
+             *_claim_lines(header, claims, payload)]
+    data = {"guard": guard, "accepted": accepted, "sub" if accepted else "reason": detail,
+            "arguments": {k: v for k, v in call_args.items() if k not in ("sign_payload", "jwt", "verify_payload")},
+            "chain_time": now, "header": header, "claims": claims,
+            "mode": "transaction" if report else "view", "gas_burnt": report.gas_burnt if report else None}
+    if report:
+        data["transaction"] = report.as_json()
+        lines.append(gas_line("verify as a transaction", report))
+    else:
+        lines.append("gas: NEAR's RPC does not report gas for views; --as-transaction runs it as a "
+                     "transaction and prints gas_burnt")
+    ctx.out.result(data, lines)
+    return 0 if accepted else EXIT_REJECTED
+
+
+def _extra_claims(pairs: list[str]) -> dict:
+    claims = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise GuardctlError(f"--claim {pair!r}: expected NAME=JSON")
+        try:
+            claims[name] = json.loads(value)
+        except json.JSONDecodeError:
+            claims[name] = value  # a bare word is a string claim
+    return claims
+
+
+def cmd_token(ctx: Context, args) -> None:
+    payload = read_payload(args.payload)
+    if args.exp_in is not None and args.exp_in == 0:
+        raise GuardctlError("--exp-in must not be 0")
+    token, header, claims = mint_token(
+        args.key, issuer=args.issuer, subject=args.sub, payload=payload, kid=args.kid, audience=args.aud,
+        expires_in=args.exp_in if args.exp_in is not None else 600, not_before=args.nbf,
+        extra_claims=_extra_claims(args.claim), now=args.iat)
+    ctx.out.result({"token": token, "header": header, "claims": claims}, token)
+
+
+def cmd_keygen(ctx: Context, args) -> None:
+    written = generate_key_pair(args.out, ed25519_key=args.ed25519, rsa_bits=args.rsa_bits, kid=args.kid,
+                                overwrite=args.force)
+    ctx.out.result(written, [f"{written['alg']} key pair, kid {written['kid']}:",
+                             f"  private key (keep secret)  {written['private_pem']}",
+                             f"  public key                 {written['public_pem']}",
+                             f"  JWKS                       {written['jwks_json']}"])
+
+

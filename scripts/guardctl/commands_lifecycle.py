@@ -1,0 +1,333 @@
+"""build, deploy, upgrade, register, unregister, info: a guard's life on chain."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+from py_near import transactions
+
+from .amounts import STORAGE_BYTE_COST, YOCTO_PER_NEAR, format_gas, format_near, parse_near
+from .chain import NO_CODE_HASH, TxReport, code_hash_of
+from .context import Context, check_account_id
+from .core_bridge import REPO_ROOT, guard_core_module
+from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
+from .errors import GuardctlError
+from .public_keys import load_keys, summarise, validate_key_set
+
+DEFAULT_CONTRACT = REPO_ROOT / "contract" / "guard.py"
+DEFAULT_WASM = REPO_ROOT / "build" / "guard.wasm"
+WASM_MAGIC = b"\0asm"
+# A transaction may be at most 1.5 MiB; leave room for the rest of it.
+MAX_WASM_IN_TRANSACTION = 1_500_000
+# Bytes NEAR charges storage for besides the code: the account record (100),
+# one full-access key (~40 + key) and the guard's own state (JSON keys and
+# settings; a few KB with 16 large keys).
+ACCOUNT_OVERHEAD_BYTES = 100 + 80
+STATE_ALLOWANCE_BYTES = 40_000
+# JwtGuardRouter.add_guard: storage_byte_cost × (GUARD_NAME_MAX_BYTES_LENGTH +
+# MAX_ACCOUNT_BYTES_LENGTH) + 1 NEAR contingency.
+ROUTER_NAME_MAX_BYTES = 2048
+ROUTER_ACCOUNT_MAX_BYTES = 64
+ROUTER_DEPOSIT = STORAGE_BYTE_COST * (ROUTER_NAME_MAX_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
+
+
+def gas_line(label: str, report: TxReport) -> str:
+    return f"{label}: gas burnt {format_gas(report.gas_burnt)}, fee {format_near(report.tokens_burnt)} (tx {report.hash})"
+
+
+def read_wasm(path: str) -> bytes:
+    try:
+        code = Path(path).expanduser().read_bytes()
+    except FileNotFoundError:
+        raise GuardctlError(f"Wasm file {path} does not exist (guardctl build writes build/guard.wasm)") from None
+    except OSError as err:
+        raise GuardctlError(f"cannot read Wasm file {path}: {err.strerror}") from None
+    if not code.startswith(WASM_MAGIC):
+        raise GuardctlError(f"{path} is not a Wasm module (no \\0asm header)")
+    if len(code) > MAX_WASM_IN_TRANSACTION:
+        raise GuardctlError(f"{path} is {len(code)} bytes; a NEAR transaction carries at most ~1.5 MB")
+    return code
+
+
+def build_wasm(ctx: Context, contract: Path, output: Path, *, runtime: str = "patched", force: bool = False):
+    from . import build  # the builder pulls in nearc's toolchain; only build/deploy need it
+
+    ctx.out.progress(f"building {contract} (the first build takes a few minutes; later ones are cached)")
+    # The builder reports on stdout, which belongs to guardctl's result (and
+    # --json); its lines are progress, so they go where progress goes.
+    builder_log = sys.stderr if ctx.out.show_progress else io.StringIO()
+    try:
+        with contextlib.redirect_stdout(builder_log):
+            return build.build_contract(contract, output, runtime=runtime, force=force)
+    except (build.BuildError, ValueError) as err:
+        raise GuardctlError(f"build failed: {err}") from None
+
+
+def cmd_build(ctx: Context, args) -> None:
+    result = build_wasm(ctx, Path(args.contract), Path(args.out), runtime=args.runtime, force=args.force)
+    code_hash = code_hash_of(Path(result.path).read_bytes())
+    ctx.out.result(
+        {"path": str(result.path), "size": result.size, "cached": result.cache_hit, "code_hash": code_hash},
+        f"{result.path}: {result.size} bytes, code hash {code_hash}{' (cached)' if result.cache_hit else ''}")
+
+
+def storage_cost(code_size: int) -> int:
+    return (code_size + ACCOUNT_OVERHEAD_BYTES + STATE_ALLOWANCE_BYTES) * STORAGE_BYTE_COST
+
+
+async def _create_guard_account(ctx: Context, chain, guard: str, balance: Optional[int], needed: int):
+    """Create `guard` as a sub-account of --account; (its Identity, key file, TxReport)."""
+    parent = ctx.identity()
+    if not guard.endswith("." + parent.account_id):
+        raise GuardctlError(f"{parent.account_id} can only create its own sub-accounts "
+                            f"(*.{parent.account_id}), not {guard}")
+    await chain.check_signer(parent)
+    if await chain.account_exists(guard):
+        raise GuardctlError(f"{guard} already exists; deploy to it without --create")
+    balance = balance if balance is not None else needed + YOCTO_PER_NEAR
+    available = await chain.available_balance(parent.account_id)
+    if available < balance + YOCTO_PER_NEAR // 10:
+        raise GuardctlError(f"{parent.account_id} has {format_near(available)} available; creating {guard} "
+                            f"with {format_near(balance)} needs more")
+    key_path = credentials_path(ctx.network, guard)
+    if key_path.exists():
+        # Left by an earlier attempt whose account creation did not happen:
+        # the account does not exist, so the stored key is still unused.
+        guard_identity = identity_from_file(key_path, guard)
+        ctx.out.progress(f"reusing the unused key stored in {key_path}")
+    else:
+        guard_identity = generate_identity(guard)
+        # Saved before the account exists, so its only key can never be lost.
+        save_identity(guard_identity, ctx.network)
+    ctx.out.progress(f"creating {guard} with {format_near(balance)}; its key is in {key_path}")
+    report = await chain.transact(parent, guard, [
+        transactions.create_create_account_action(),
+        transactions.create_transfer_action(balance),
+        transactions.create_full_access_key_action(guard_identity.public_key),
+    ], f"creating {guard}")
+    return guard_identity, key_path, report
+
+
+async def _existing_guard_account(ctx: Context, chain, guard: str, needed: int):
+    """The Identity that signs as an existing `guard`, after checking it can take the guard."""
+    guard_identity = ctx.identity(guard)
+    await chain.check_signer(guard_identity)
+    state = await chain.view_account(guard)
+    if state["code_hash"] != NO_CODE_HASH:
+        try:
+            current_owner = await chain.view(guard, "owner")
+        except GuardctlError:
+            current_owner = None
+        if current_owner:
+            raise GuardctlError(f"{guard} already runs an initialised guard (owner {current_owner}); "
+                                f"use 'guardctl upgrade' to change its code")
+    available = await chain.available_balance(guard)
+    if available < needed:
+        raise GuardctlError(f"{guard} has {format_near(available)} available but the guard's storage needs "
+                            f"about {format_near(needed)}; send it more NEAR first")
+    return guard_identity
+
+
+async def cmd_deploy(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    owner = check_account_id(args.owner, "--owner")
+    # Everything that can be checked offline is, before any transaction.
+    public_keys = validate_key_set(load_keys(args.keys, kid=args.kid, warn=ctx.out.warn), " ".join(args.keys))
+    settings, reason = guard_core_module("settings").validate_settings(args.audience, args.issuer or None)
+    if reason is not None:
+        raise GuardctlError(reason)
+    initial_balance = parse_near_option(args.initial_balance, "--initial-balance") if args.initial_balance else None
+    if initial_balance is not None and not args.create:
+        raise GuardctlError("--initial-balance only applies with --create")
+    code = read_wasm(args.wasm if args.wasm else str(build_wasm(ctx, DEFAULT_CONTRACT, DEFAULT_WASM).path))
+    needed = storage_cost(len(code))
+    if initial_balance is not None and initial_balance < needed:
+        raise GuardctlError(f"--initial-balance {format_near(initial_balance)} cannot pay for the guard's storage; "
+                            f"it needs at least {format_near(needed)} for {len(code)} bytes of code and its state")
+    init_args = {"owner": owner, "public_keys": public_keys, **settings}
+
+    reports: dict[str, TxReport] = {}
+    key_path = None
+    async with ctx.chain() as chain:
+        if args.create:
+            guard_identity, key_path, reports["create"] = await _create_guard_account(
+                ctx, chain, guard, initial_balance, needed)
+        else:
+            guard_identity = await _existing_guard_account(ctx, chain, guard, needed)
+        # init is private to the guard account: deploying and initialising in
+        # one transaction signed by the guard leaves no moment in which someone
+        # else could initialise it with their own keys.
+        ctx.out.progress(f"deploying {len(code)} bytes to {guard} and calling init")
+        reports["deploy"] = await chain.transact(guard_identity, guard, [
+            transactions.create_deploy_contract_action(code),
+            transactions.create_function_call_action("init", _json_bytes(init_args), ctx.gas, 0),
+        ], f"deploying to {guard}")
+        deployed_hash = (await chain.view_account(guard))["code_hash"]
+        deployed_owner = await chain.view(guard, "owner")
+        now = await chain.block_time()
+
+    total_gas = sum(report.gas_burnt for report in reports.values())
+    kids = ", ".join(str(key.get("kid", "(no kid)")) for key in public_keys)
+    lines = [f"deployed guard {guard}: code hash {deployed_hash} ({len(code)} bytes), owner {deployed_owner}",
+             f"keys: {len(public_keys)} ({kids})"]
+    if settings:
+        lines.append(f"settings: {settings}")
+    if key_path:
+        lines.append(f"{guard}'s full-access key: {key_path}")
+    lines += [gas_line(label, report) for label, report in reports.items()]
+    lines.append(f"total gas burnt: {format_gas(total_gas)}")
+    ctx.out.result({
+        "guard": guard, "owner": deployed_owner, "code_hash": deployed_hash, "code_size": len(code),
+        "keys": [summarise(key, now) for key in public_keys], "settings": settings,
+        "key_file": str(key_path) if key_path else None,
+        "transactions": {label: report.as_json() for label, report in reports.items()},
+        "gas_burnt": total_gas,
+    }, lines)
+
+
+def parse_near_option(text: str, option: str) -> int:
+    try:
+        return parse_near(text)
+    except ValueError as err:
+        raise GuardctlError(f"{option}: {err}") from None
+
+
+def _json_bytes(value) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+async def cmd_upgrade(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    code = read_wasm(args.wasm)
+    new_hash = code_hash_of(code)
+    async with ctx.chain() as chain:
+        identity = ctx.identity()
+        await chain.check_signer(identity)
+        await ctx.require_owner(chain, guard, identity, "update_contract")
+        old_hash = (await chain.view_account(guard))["code_hash"]
+        if old_hash == new_hash:
+            ctx.out.warn(f"{guard} already runs this code ({new_hash}); upgrading anyway re-runs migrate")
+        ctx.out.progress(f"sending {len(code)} bytes to {guard}.update_contract")
+        # update_contract takes the raw Wasm as its input, not JSON.
+        report = await chain.call(identity, guard, "update_contract", code, gas=ctx.gas)
+        deployed_hash = (await chain.view_account(guard))["code_hash"]
+        owner = await chain.view(guard, "owner")
+    if deployed_hash != new_hash:
+        raise GuardctlError(f"update_contract succeeded but {guard}'s code hash is {deployed_hash}, not {new_hash}")
+    ctx.out.result(
+        {"guard": guard, "old_code_hash": old_hash, "new_code_hash": deployed_hash, "code_size": len(code),
+         "owner": owner, "transaction": report.as_json(), "gas_burnt": report.gas_burnt},
+        [f"upgraded {guard}: code hash {old_hash} → {deployed_hash} ({len(code)} bytes); owner still {owner}",
+         gas_line("update_contract + migrate", report)])
+
+
+def check_guard_name(issuer: str) -> str:
+    if not issuer:
+        raise GuardctlError("--issuer is required: the token's exact iss, which becomes the router's guard name")
+    if "#" in issuer:
+        raise GuardctlError(f"issuer {issuer!r} contains '#', which JwtGuardRouter refuses in guard names")
+    if len(issuer.encode()) > ROUTER_NAME_MAX_BYTES:
+        raise GuardctlError(f"issuer is longer than the router's {ROUTER_NAME_MAX_BYTES}-byte guard-name limit")
+    return issuer
+
+
+async def registered_guard(chain, router: str, name: str):
+    """The guard account the router maps `name` to, or None when it has none."""
+    try:
+        return await chain.view(router, "get_guard", {"guard_name": name})
+    except GuardctlError as err:
+        if "does not exist" in str(err) and "Guard with name" in str(err):
+            return None
+        raise GuardctlError(f"{router} does not answer like a JwtGuardRouter: {err}") from None
+
+
+async def cmd_register(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    router = check_account_id(args.router, "--router")
+    name = check_guard_name(args.issuer)
+    deposit = parse_near_option(args.deposit, "--deposit") if args.deposit else ROUTER_DEPOSIT
+    async with ctx.chain() as chain:
+        identity = ctx.identity()
+        await chain.check_signer(identity)
+        await ctx.check_guard(chain, guard)
+        await chain.view(guard, "owner")  # fails clearly if it is not a guard
+        settings = await chain.view(guard, "get_settings")
+        if settings.get("issuers") and name not in settings["issuers"]:
+            ctx.out.warn(f"{guard}'s issuer allow-list {settings['issuers']} does not include {name!r}: "
+                         f"it will reject tokens routed to it under this name")
+        if not await chain.account_exists(router):
+            raise GuardctlError(f"router {router} does not exist on {ctx.network}")
+        current = await registered_guard(chain, router, name)
+        if current == guard:
+            ctx.out.result({"router": router, "guard_name": name, "guard": guard, "already_registered": True},
+                           f"{name!r} is already registered to {guard} on {router}; nothing to do")
+            return
+        if current is not None:
+            raise GuardctlError(f"{name!r} is already registered to {current} on {router}; unregister it first")
+        gas_cost = ctx.gas * await chain.gas_price()
+        available = await chain.available_balance(identity.account_id)
+        if available < deposit + gas_cost:
+            raise GuardctlError(
+                f"{identity.account_id} cannot afford registering: add_guard needs a deposit of {format_near(deposit)} "
+                f"plus up to {format_near(gas_cost)} of gas, and it has {format_near(available)} available")
+        ctx.out.progress(f"calling {router}.add_guard({name!r}, {guard}) with {format_near(deposit)}")
+        report = await chain.call(identity, router, "add_guard", {"guard_name": name, "guard_account": guard},
+                                  gas=ctx.gas, deposit=deposit)
+        confirmed = await registered_guard(chain, router, name)
+    if confirmed != guard:
+        raise GuardctlError(f"add_guard succeeded but {router} maps {name!r} to {confirmed}")
+    ctx.out.result(
+        {"router": router, "guard_name": name, "guard": guard, "guard_id": f"jwt#{name}",
+         "deposit": str(deposit), "transaction": report.as_json(), "gas_burnt": report.gas_burnt},
+        [f"registered {name!r} → {guard} on {router} (deposit {format_near(deposit)})",
+         f"FastAuth guard id: jwt#{name}",
+         gas_line("add_guard", report)])
+
+
+async def cmd_unregister(ctx: Context, args) -> None:
+    router = check_account_id(args.router, "--router")
+    name = check_guard_name(args.issuer)
+    async with ctx.chain() as chain:
+        identity = ctx.identity()
+        await chain.check_signer(identity)
+        if not await chain.account_exists(router):
+            raise GuardctlError(f"router {router} does not exist on {ctx.network}")
+        current = await registered_guard(chain, router, name)
+        if current is None:
+            raise GuardctlError(f"{router} has no guard named {name!r}")
+        if ctx.guard and current != ctx.guard:
+            raise GuardctlError(f"{name!r} on {router} points to {current}, not {ctx.guard}; nothing removed")
+        ctx.out.progress(f"calling {router}.remove_guard({name!r})")
+        report = await chain.call(identity, router, "remove_guard", {"guard_name": name}, gas=ctx.gas)
+    ctx.out.result({"router": router, "guard_name": name, "removed_guard": current, "transaction": report.as_json()},
+                   [f"unregistered {name!r} (was {current}) from {router}", gas_line("remove_guard", report)])
+
+
+async def cmd_info(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    async with ctx.chain() as chain:
+        state = await ctx.check_guard(chain, guard)
+        owner = await chain.view(guard, "owner")
+        proposed = await chain.view(guard, "proposed_owner")
+        paused = await chain.view(guard, "is_paused")
+        settings = await chain.view(guard, "get_settings")
+        keys = await chain.view(guard, "get_public_keys")
+        now = await chain.block_time()
+    summaries = [summarise(key, now) for key in keys]
+    active = sum(1 for summary in summaries if summary["state"] == "active")
+    ctx.out.result(
+        {"guard": guard, "network": ctx.network, "chain_id": chain.chain_id, "code_hash": state["code_hash"],
+         "balance": state["amount"], "storage_usage": state["storage_usage"], "owner": owner,
+         "proposed_owner": proposed, "paused": paused, "settings": settings, "keys": summaries},
+        [f"guard {guard} on {ctx.network} ({chain.chain_id})",
+         f"  code hash       {state['code_hash']}",
+         f"  balance         {format_near(int(state['amount']))} ({state['storage_usage']} bytes stored)",
+         f"  owner           {owner}" + (f" (proposed: {proposed})" if proposed else ""),
+         f"  paused          {'YES — every verify fails' if paused else 'no'}",
+         f"  audience        {settings.get('audience', '(any)')}",
+         f"  issuers         {', '.join(settings['issuers']) if settings.get('issuers') else '(any)'}",
+         f"  keys            {len(keys)} ({active} active now)"])

@@ -1,0 +1,34 @@
+"""Where guardctl writes: results to stdout (text or `--json`), progress and
+warnings to stderr.
+
+Progress lines are shown when stderr is a terminal (or with `--progress`), so
+scripts that capture stderr see nothing there but warnings and the one error
+line.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+class Output:
+    def __init__(self, *, as_json: bool = False, progress: bool | None = None):
+        self.as_json = as_json
+        self.show_progress = sys.stderr.isatty() if progress is None else progress
+        self._started = time.monotonic()
+
+    def progress(self, message: str) -> None:
+        if self.show_progress:
+            elapsed = time.monotonic() - self._started
+            print(f"[{elapsed:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        print(f"guardctl: warning: {message}", file=sys.stderr, flush=True)
+
+    def result(self, data, text: str | list[str] | None = None) -> None:
+        """Print the command's result: `data` as JSON with --json, else `text`."""
+        if self.as_json:
+            print(json.dumps(data, indent=2, sort_keys=False))
+        elif text is not None:
+            print(text if isinstance(text, str) else "\n".join(text))

@@ -1,0 +1,345 @@
+"""Public keys from the places IdPs and people keep them, in the guard's shape.
+
+Sources: a PEM file (SPKI `PUBLIC KEY`, PKCS#1 `RSA PUBLIC KEY` or an X.509
+`CERTIFICATE`; RSA or Ed25519), a JWK, a JWKS (`{"keys": [...]}`, what IdPs
+publish at /.well-known/jwks.json) as a file or an http(s) URL, or keys already
+in the guard's shape (what `keys list --json` prints), so a set round-trips.
+
+Guard shape (see contract/guard_core/keys.py): RS256 `{"n": bytes, "e": [1,0,1],
+"alg"?, "kid"?, "not_before"?, "not_after"?}`, EdDSA `{"alg": "EdDSA", "x": bytes(32), …}`,
+bytes as lists of ints. Every key is validated with guard_core before use.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Optional
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from .core_bridge import guard_core_module
+from .errors import GuardctlError
+from .times import format_time
+
+FETCH_TIMEOUT_S = 10.0
+MAX_SOURCE_BYTES = 1 << 20  # a JWKS is a few KB; anything near this is not one
+RSA_EXPONENT = 65537
+GUARD_KEY_FIELDS = ("n", "e", "x", "alg", "kid", "not_before", "not_after")
+
+Warn = Callable[[str], None]
+
+
+def _b64url_decode(text, what: str) -> bytes:
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"{what} must be a base64url string")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        raise ValueError(f"{what} is not valid base64url") from None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _int_bytes(value: int) -> list[int]:
+    return list(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+# --- reading a source ---------------------------------------------------------
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def read_source(source: str, timeout: float = FETCH_TIMEOUT_S) -> bytes:
+    """The bytes of a key file or key URL."""
+    if is_url(source):
+        request = urllib.request.Request(source, headers={
+            "Accept": "application/json, application/jwk-set+json, application/x-pem-file, */*",
+            "User-Agent": "guardctl",
+        })
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read(MAX_SOURCE_BYTES + 1)
+        except urllib.error.HTTPError as err:
+            raise GuardctlError(f"fetching {source} failed: HTTP {err.code} {err.reason}") from None
+        except urllib.error.URLError as err:
+            raise GuardctlError(f"cannot fetch {source}: {err.reason}") from None
+        except TimeoutError:
+            raise GuardctlError(f"fetching {source} timed out after {timeout:g} s") from None
+        except OSError as err:
+            raise GuardctlError(f"cannot fetch {source}: {err}") from None
+    else:
+        path = Path(source).expanduser()
+        try:
+            with open(path, "rb") as handle:
+                body = handle.read(MAX_SOURCE_BYTES + 1)
+        except FileNotFoundError:
+            raise GuardctlError(f"key file {source} does not exist") from None
+        except IsADirectoryError:
+            raise GuardctlError(f"key file {source} is a directory") from None
+        except OSError as err:
+            raise GuardctlError(f"cannot read key file {source}: {err.strerror}") from None
+    if len(body) > MAX_SOURCE_BYTES:
+        raise GuardctlError(f"{source} is larger than {MAX_SOURCE_BYTES} bytes; not a key or JWKS")
+    return body
+
+
+# --- PEM ----------------------------------------------------------------------
+
+
+def _key_from_public_object(public_key) -> dict:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        numbers = public_key.public_numbers()
+        if numbers.e != RSA_EXPONENT:
+            raise ValueError(f"RSA exponent {numbers.e} is not supported (the guard accepts 65537 only)")
+        return {"n": _int_bytes(numbers.n), "e": _int_bytes(numbers.e)}
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"alg": "EdDSA", "x": list(raw)}
+    raise ValueError(f"{type(public_key).__name__.removeprefix('_')} keys are not supported "
+                     "(the guard takes RSA 2048/3072/4096 for RS256 and Ed25519 for EdDSA)")
+
+
+def keys_from_pem(data: bytes) -> list[dict]:
+    text = data.decode("ascii", errors="replace")
+    if "PRIVATE KEY-----" in text:
+        raise ValueError("this PEM holds a PRIVATE key; give the public key (keygen writes PREFIX.public.pem)")
+    try:
+        if "-----BEGIN CERTIFICATE-----" in text:
+            public_key = x509.load_pem_x509_certificate(data).public_key()
+        else:
+            public_key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as err:
+        first_sentence = str(err).split(".")[0].strip() or "unreadable"
+        raise ValueError(f"malformed PEM ({first_sentence})") from None
+    except Exception as err:  # cryptography raises its own types for unsupported algorithms
+        raise ValueError(f"unreadable PEM: {err}") from None
+    return [_key_from_public_object(public_key)]
+
+
+# --- JWK / JWKS / guard shape ---------------------------------------------------
+
+
+def key_from_jwk(jwk: dict) -> dict:
+    """One JWK → guard key (kid and alg carried over). ValueError if unsupported."""
+    kty = jwk.get("kty")
+    alg = jwk.get("alg")
+    if jwk.get("use") not in (None, "sig"):
+        raise ValueError(f"use={jwk.get('use')!r} (not a signing key)")
+    if kty == "RSA":
+        if alg not in (None, "RS256"):
+            raise ValueError(f"alg {alg} is not supported (RSA keys must be RS256)")
+        n = int.from_bytes(_b64url_decode(jwk.get("n"), "n"), "big")
+        e = int.from_bytes(_b64url_decode(jwk.get("e"), "e"), "big")
+        if e != RSA_EXPONENT:
+            raise ValueError(f"RSA exponent {e} is not supported (the guard accepts 65537 only)")
+        key = {"n": _int_bytes(n), "e": _int_bytes(e)}
+        if alg == "RS256":
+            key["alg"] = "RS256"
+    elif kty == "OKP":
+        if jwk.get("crv") != "Ed25519":
+            raise ValueError(f"OKP curve {jwk.get('crv')} is not supported (Ed25519 only)")
+        if alg not in (None, "EdDSA", "Ed25519"):
+            raise ValueError(f"alg {alg} does not fit an Ed25519 key")
+        key = {"alg": "EdDSA", "x": list(_b64url_decode(jwk.get("x"), "x"))}
+    else:
+        raise ValueError(f"key type {kty!r}{f' ({alg})' if alg else ''} is not supported "
+                         "(the guard takes RSA for RS256 and OKP Ed25519 for EdDSA)")
+    if "kid" in jwk:
+        key["kid"] = jwk["kid"]
+    return key
+
+
+def _is_guard_shaped(entry) -> bool:
+    return isinstance(entry, dict) and "kty" not in entry and (
+        isinstance(entry.get("n"), list) or isinstance(entry.get("x"), list))
+
+
+def _guard_shaped(entry: dict) -> dict:
+    unknown = [field for field in entry if field not in GUARD_KEY_FIELDS]
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)} in a guard-shaped key")
+    return dict(entry)
+
+
+def keys_from_json(document, where: str, warn: Warn) -> list[dict]:
+    if isinstance(document, list):  # get_public_keys' own output
+        entries, is_set = document, True
+    elif isinstance(document, dict) and isinstance(document.get("keys"), list):
+        entries, is_set = document["keys"], True  # a JWKS, or `keys list --json`
+    elif isinstance(document, dict):
+        entries, is_set = [document], False
+    else:
+        raise ValueError("expected a JWK, a JWKS or guard keys")
+    keys = []
+    for index, entry in enumerate(entries):
+        label = entry.get("kid", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+        try:
+            if _is_guard_shaped(entry):
+                keys.append(_guard_shaped(entry))
+            elif isinstance(entry, dict):
+                keys.append(key_from_jwk(entry))
+            else:
+                raise ValueError("not an object")
+        except ValueError as err:
+            if not is_set:
+                raise
+            # An IdP's JWKS may also list keys the guard cannot use (e.g. ES256
+            # or encryption keys); skip those and say so.
+            warn(f"{where}: skipping key {label}: {err}")
+    if not keys:
+        raise ValueError("no usable key (the guard takes RS256 and EdDSA signing keys)")
+    return keys
+
+
+def keys_from_bytes(data: bytes, where: str, warn: Warn) -> list[dict]:
+    stripped = data.lstrip()
+    try:
+        if stripped.startswith(b"-----BEGIN"):
+            return keys_from_pem(data)
+        if stripped[:1] in (b"{", b"["):
+            try:
+                document = json.loads(data)
+            except (json.JSONDecodeError, UnicodeDecodeError) as err:
+                raise ValueError(f"malformed JSON ({err})") from None
+            return keys_from_json(document, where, warn)
+    except ValueError as err:
+        raise GuardctlError(f"{where}: {err}") from None
+    raise GuardctlError(f"{where}: not a PEM public key, JWK or JWKS")
+
+
+# --- selection and validation -------------------------------------------------
+
+
+def apply_kid(keys: list[dict], kid: Optional[str], where: str) -> list[dict]:
+    """`--kid`: pick the key with that kid, or name a single kid-less key."""
+    if kid is None:
+        return keys
+    matching = [key for key in keys if key.get("kid") == kid]
+    if matching:
+        return matching
+    if len(keys) == 1 and "kid" not in keys[0]:
+        return [dict(keys[0], kid=kid)]
+    known = ", ".join(str(key.get("kid")) for key in keys if "kid" in key) or "none"
+    raise GuardctlError(f"{where}: no key with kid {kid!r} (kids there: {known})")
+
+
+def validate_key(key: dict, where: str) -> dict:
+    normalised, reason = guard_core_module("keys").validate_public_key(key)
+    if reason is not None:
+        label = f" {key.get('kid')!r}" if isinstance(key, dict) and "kid" in key else ""
+        raise GuardctlError(f"{where}: key{label} is not acceptable to the guard: {reason}")
+    return normalised
+
+
+def validate_key_set(keys: list[dict], where: str) -> list[dict]:
+    normalised, reason = guard_core_module("keys").validate_public_keys(keys)
+    if reason is not None:
+        raise GuardctlError(f"{where}: the key set is not acceptable to the guard: {reason}")
+    return normalised
+
+
+def load_keys(sources: list[str], *, kid: Optional[str] = None, warn: Warn,
+              timeout: float = FETCH_TIMEOUT_S, single: bool = False) -> list[dict]:
+    """Read, convert and validate the keys of every source (in order).
+
+    `single`: exactly one key is wanted (add, schedule); `kid` then picks it from
+    a JWKS, or names a kid-less key. For a whole set, `kid` names the one
+    kid-less key among the sources (a PEM carries no kid).
+    """
+    found: list[tuple[str, dict]] = []
+    for source in sources:
+        found.extend((source, key) for key in keys_from_bytes(read_source(source, timeout), source, warn))
+    where = " ".join(sources)
+    if kid is not None and single:
+        found = [(where, key) for key in apply_kid([key for _, key in found], kid, where)]
+    elif kid is not None:
+        kidless = [index for index, (_, key) in enumerate(found) if "kid" not in key]
+        if len(kidless) != 1:
+            raise GuardctlError(f"--kid names the one key without a kid, but {where} has {len(kidless)} such keys")
+        source, key = found[kidless[0]]
+        found[kidless[0]] = (source, dict(key, kid=kid))
+    keys = [validate_key(key, source) for source, key in found]
+    if single and len(keys) != 1:
+        kids = ", ".join(str(key.get("kid", "(no kid)")) for key in keys)
+        raise GuardctlError(f"{where} holds {len(keys)} keys ({kids}); choose one with --kid")
+    return keys
+
+
+# --- describing keys ----------------------------------------------------------
+
+
+def key_alg(key: dict) -> str:
+    return key.get("alg", "RS256")
+
+
+def to_jwk(key: dict) -> dict:
+    """Guard key → JWK (RFC 7517), with kid/alg when set."""
+    if key_alg(key) == "EdDSA":
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(bytes(key["x"]))}
+    else:
+        jwk = {"kty": "RSA", "n": _b64url(bytes(key["n"])), "e": _b64url(bytes(key["e"]))}
+    jwk["alg"] = key_alg(key)
+    jwk["use"] = "sig"
+    if "kid" in key:
+        jwk["kid"] = key["kid"]
+    return jwk
+
+
+def thumbprint(key: dict) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256, base64url): the key's identity whatever its kid."""
+    jwk = to_jwk(key)
+    members = ("crv", "kty", "x") if jwk["kty"] == "OKP" else ("e", "kty", "n")
+    canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True)
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def key_state(key: dict, now: int) -> str:
+    if "not_before" in key and now < key["not_before"]:
+        return "scheduled"
+    if "not_after" in key and now >= key["not_after"]:
+        return "retired"
+    return "active"
+
+
+def summarise(key: dict, now: int) -> dict:
+    summary = {
+        "kid": key.get("kid"),
+        "alg": key_alg(key),
+        "bits": len(key["n"]) * 8 if key_alg(key) == "RS256" else 256,
+        "thumbprint": thumbprint(key),
+        "not_before": key.get("not_before"),
+        "not_after": key.get("not_after"),
+        "state": key_state(key, now),
+    }
+    return summary
+
+
+def window_text(key: dict) -> str:
+    start = format_time(key["not_before"]) if "not_before" in key else ""
+    end = format_time(key["not_after"]) if "not_after" in key else ""
+    return f"{start or '…'} → {end or '…'}" if start or end else "always"
+
+
+def find_key(keys: list[dict], selector: str) -> tuple[int, dict]:
+    """Index and key named by kid, or by (a prefix of at least 8 chars of) its thumbprint."""
+    for index, key in enumerate(keys):
+        if key.get("kid") == selector:
+            return index, key
+    if len(selector) >= 8:
+        matches = [(index, key) for index, key in enumerate(keys) if thumbprint(key).startswith(selector)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise GuardctlError(f"thumbprint prefix {selector!r} matches {len(matches)} keys; give more of it")
+    known = ", ".join(str(key.get("kid")) for key in keys if "kid" in key) or "none"
+    raise GuardctlError(f"the guard has no key with kid or thumbprint {selector!r} (kids: {known})")

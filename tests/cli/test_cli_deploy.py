@@ -1,0 +1,132 @@
+"""guardctl build / deploy / upgrade / info against a real node."""
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+import subprocess
+
+import base58
+
+from cli_support import GUARDCTL, unique_name, with_custom_section
+from guardctl.credentials import generate_identity, save_identity
+
+
+def code_hash(wasm: bytes) -> str:
+    return base58.b58encode(hashlib.sha256(wasm).digest()).decode()
+
+
+def test_build_reuses_the_cached_wasm(guardctl, guard_wasm, tmp_path):
+    out = tmp_path / "guard.wasm"
+    result = guardctl.ok("build", "--out", str(out), "--json", network=False).json()
+    assert result["cached"] is True  # guard_wasm built the same sources already
+    assert out.read_bytes() == guard_wasm.read_bytes()
+    assert result["code_hash"] == code_hash(guard_wasm.read_bytes())
+
+
+def test_deploy_create_sets_up_an_initialised_guard(guardctl, root, owner, guard_wasm, test_keys, credentials_dir):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.ok("--account", root.account_id, "--guard", guard, "--progress", "--json",
+                      "deploy", "--create", "--initial-balance", "6", "--owner", owner.account_id,
+                      "--keys", test_keys["rsa1"]["jwks_json"], "--keys", test_keys["ed1"]["public_pem"],
+                      "--kid", "ed1", "--audience", "my-app", "--issuer", "https://idp.example/",
+                      "--wasm", str(guard_wasm))
+    result = run.json()
+    assert result["owner"] == owner.account_id
+    assert result["code_hash"] == code_hash(guard_wasm.read_bytes())
+    assert [key["kid"] for key in result["keys"]] == ["rsa1", "ed1"]
+    assert result["settings"] == {"audience": "my-app", "issuers": ["https://idp.example/"]}
+    assert result["transactions"]["create"]["gas_burnt"] > 0
+    assert result["transactions"]["deploy"]["gas_burnt"] > 0
+    assert result["gas_burnt"] == sum(tx["gas_burnt"] for tx in result["transactions"].values())
+    # Progress goes to stderr, the result alone to stdout.
+    assert any("deploying" in line for line in run.stderr_lines)
+    key_file = credentials_dir / guardctl.network_name / f"{guard}.json"
+    assert json.loads(key_file.read_text())["account_id"] == guard
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+    info = guardctl.ok("--guard", guard, "info", "--json").json()
+    assert info["owner"] == owner.account_id and info["paused"] is False
+    assert [key["state"] for key in info["keys"]] == ["active", "active"]
+    shown = guardctl.ok("--guard", guard, "info").stdout
+    assert f"owner           {owner.account_id}" in shown
+
+
+def test_deploy_prints_gas_in_text_mode(guardctl, root, owner, guard_wasm, test_keys):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    out = guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                      "--owner", owner.account_id, "--keys", test_keys["rsa1"]["public_pem"], "--kid", "k",
+                      "--wasm", str(guard_wasm)).stdout
+    assert f"deployed guard {guard}" in out
+    assert "deploy: gas burnt" in out and "Tgas" in out
+    assert "total gas burnt" in out
+
+
+def test_deploy_to_an_existing_account_signs_as_the_guard(guardctl, make_account, owner, guard_wasm, test_keys):
+    account = make_account("plain", 8)
+    guardctl.ok("--guard", account.account_id, "deploy", "--owner", owner.account_id,
+                "--keys", test_keys["rsa2"]["jwks_json"], "--wasm", str(guard_wasm))
+    assert guardctl.ok("--guard", account.account_id, "owner", "show", "--json").json()["owner"] == owner.account_id
+    # A second deploy would re-initialise: refused before any transaction.
+    run = guardctl.fails("--guard", account.account_id, "deploy", "--owner", owner.account_id,
+                         "--keys", test_keys["rsa2"]["jwks_json"], "--wasm", str(guard_wasm))
+    assert "already runs an initialised guard" in run.stderr
+
+
+def test_deploy_refuses_a_balance_that_cannot_pay_for_storage(guardctl, root, owner, guard_wasm, test_keys):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                         "--initial-balance", "0.5", "--owner", owner.account_id,
+                         "--keys", test_keys["rsa1"]["jwks_json"], "--wasm", str(guard_wasm))
+    assert "cannot pay for the guard's storage" in run.stderr
+
+
+def test_deploy_refuses_creating_an_account_outside_the_signers_namespace(guardctl, root, owner, guard_wasm, test_keys):
+    run = guardctl.fails("--account", root.account_id, "--guard", "elsewhere.near", "deploy", "--create",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(guard_wasm))
+    assert "can only create its own sub-accounts" in run.stderr
+
+
+def test_upgrade_replaces_the_code_and_keeps_the_state(guardctl, guard, owner, guard_wasm, tmp_path):
+    new_wasm = with_custom_section(guard_wasm.read_bytes(), "guardctl-test", b"upgrade")
+    path = tmp_path / "new.wasm"
+    path.write_bytes(new_wasm)
+    before = guardctl.ok("--guard", guard, "keys", "list", "--json").json()["keys"]
+    result = guardctl.ok("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(path),
+                         "--json").json()
+    assert result["old_code_hash"] == code_hash(guard_wasm.read_bytes())
+    assert result["new_code_hash"] == code_hash(new_wasm)
+    assert result["gas_burnt"] > 0
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == code_hash(new_wasm)
+    assert guardctl.ok("--guard", guard, "keys", "list", "--json").json()["keys"] == before
+    assert result["owner"] == owner.account_id
+
+
+def test_upgrade_refuses_a_file_that_is_not_wasm(guardctl, guard, owner, tmp_path):
+    path = tmp_path / "not.wasm"
+    path.write_bytes(b"hello")
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(path))
+    assert "not a Wasm module" in run.stderr
+
+
+def test_config_file_supplies_defaults(guardctl, guard, owner, tmp_path):
+    (tmp_path / "guardctl.toml").write_text(
+        f'network = "{guardctl.network_name}"\nrpc = "{guardctl.rpc_url}"\nguard = "{guard}"\n'
+        f'account = "{owner.account_id}"\n')
+    completed = subprocess.run([*GUARDCTL, "owner", "show", "--json"], capture_output=True, text=True,
+                               cwd=tmp_path, env=guardctl.environment(), timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["owner"] == owner.account_id
+
+
+def test_deploy_create_reuses_a_stored_key_whose_account_was_never_created(guardctl, root, owner, guard_wasm,
+                                                                           test_keys, network):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    stored = generate_identity(guard)
+    save_identity(stored, guardctl.network_name, {"NEAR_CREDENTIALS_DIR": str(guardctl.credentials_dir)})
+    guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create", "--owner", owner.account_id,
+                "--keys", test_keys["rsa1"]["jwks_json"], "--wasm", str(guard_wasm))
+    keys = network.rpc("query", {"request_type": "view_access_key_list", "finality": "optimistic",
+                                 "account_id": guard})["result"]["keys"]
+    assert [key["public_key"] for key in keys] == [stored.public_key]
