@@ -13,10 +13,12 @@ module drives `nearc.builder.compile_contract` directly (nearc's CLI would run
 * a staging copy of the contract under `.cache/stage/`, so nearc's generated files
   (`*_with_exports.py`, `build/`) never appear in the source folder, concurrent
   builds of one contract cannot collide, and the compiled C objects are reused by
-  the next build of the same contract (only the frozen Python is recompiled).
+  the next build of the same contract (only the frozen Python is recompiled; the
+  result is byte-identical to a clean build).  Its .gitignore also keeps nearc
+  from freezing the original entry module a second time.
 * one MicroPython cross-compiler per runtime tree, shared by every contract.
 
-Usable as `python -m guardctl.build CONTRACT [OUT.wasm]`.
+Usable as `python -m guardctl.build CONTRACT [OUT.wasm]` (see `--help`).
 """
 from __future__ import annotations
 
@@ -72,9 +74,9 @@ class BuildSettings:
     """Everything besides the sources that changes the Wasm; all of it is hashed."""
 
     runtime: str = "patched"
-    # MicroPython heap per call in bytes; None keeps the runtime's default
-    # (32 KB stock, the patched runtime's own default otherwise).  Only the
-    # patched runtime lets it be overridden (the stock port hard-codes it).
+    # First MicroPython heap area of a call, in bytes; None keeps the runtime's
+    # default (stock: 32 KB, fixed; patched: 256 KB, grows when full).  Only
+    # the patched runtime lets it be set.
     heap_size: Optional[int] = None
     extra_cflags: tuple[str, ...] = ()
     # Link-only flags, e.g. `--profiling-funcs` to get function names in traps.
@@ -453,6 +455,7 @@ def build_contract(
         # Snapshot the sources now; hash again afterwards so a file edited
         # mid-build is never cached under the wrong key.
         _sync_stage(entry.parent, entry, stage)
+        (stage / _STAGE_RUNTIME_FILE).write_text(f"{runtime}-{runtime_tree_hash(runtime)}\n")
         started = time.monotonic()
         _log(f"{label}: compiling (key {key[:12]}) ...")
         fresh = stage / "out.wasm"
@@ -469,6 +472,31 @@ def build_contract(
         size = output.stat().st_size
         _log(f"{label}: built in {time.monotonic() - started:.0f} s, {size / 1024:.1f} KB -> {output}")
         return BuildResult(output, size, False, key)
+
+
+_STAGE_RUNTIME_FILE = ".runtime"
+
+
+def prune_cache() -> list[Path]:
+    """Delete runtime trees and staging folders that the current patches no longer use.
+
+    Each is tens of MB and becomes garbage whenever a patch changes.  Built
+    Wasm files stay (they are small and content-addressed).  Do not run this
+    while a build with an older checkout of the patches is in progress.
+    """
+    current = {f"{runtime}-{runtime_tree_hash(runtime)}" for runtime in RUNTIMES}
+    removed = []
+    for tree in sorted((CACHE_DIR / "runtime").glob("*")):
+        if tree.name not in current:
+            shutil.rmtree(tree, ignore_errors=True)
+            removed.append(tree)
+    for stage in sorted((CACHE_DIR / "stage").glob("*")):
+        with _file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):  # not mid-build
+            marker = stage / _STAGE_RUNTIME_FILE
+            if not marker.exists() or marker.read_text().strip() not in current:
+                shutil.rmtree(stage, ignore_errors=True)
+                removed.append(stage)
+    return removed
 
 
 def _place(source: Path, output: Path) -> None:
@@ -511,15 +539,24 @@ def find_entry(contract: Path) -> Path:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m guardctl.build", description=__doc__.splitlines()[0])
-    parser.add_argument("contract", type=Path, help="contract folder or entry module")
+    parser.add_argument("contract", type=Path, nargs="?", help="contract folder or entry module")
     parser.add_argument("output", type=Path, nargs="?", help="Wasm to write (default: <folder>/build/<entry>.wasm)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="patched")
-    parser.add_argument("--heap-size", type=int, help="MicroPython heap per call in bytes (patched runtime)")
+    parser.add_argument("--heap-size", type=int, help="first MicroPython heap area of a call, bytes (patched runtime; default 256 KB)")
     parser.add_argument("--cflag", action="append", default=[], help="extra C flag for the runtime build")
     parser.add_argument("--ldflag", action="append", default=[], help="extra link flag (e.g. --profiling-funcs)")
     parser.add_argument("--force", action="store_true", help="compile even when cached")
     parser.add_argument("-v", "--verbose", action="store_true", help="stream nearc's output")
+    parser.add_argument("--prune", action="store_true",
+                        help="delete cached runtime trees and staging folders of outdated patches")
     args = parser.parse_args(argv)
+    if args.prune:
+        for path in prune_cache():
+            print(f"removed {path}")
+        if args.contract is None:
+            return 0
+    if args.contract is None:
+        parser.error("a contract folder or entry module is required")
     try:
         entry = find_entry(args.contract)
         output = args.output or entry.parent / "build" / f"{entry.stem}.wasm"

@@ -54,6 +54,14 @@ def test_many_caught_exceptions_leave_the_runtime_usable(probe_wasm):
     assert stock.error is not None and "TypeError" in " ".join(stock.logs)
 
 
+def test_a_module_that_fails_to_import_fails_again_on_the_next_import(probe_wasm):
+    # The jump callback that unregisters the half-imported module must run
+    # exactly once, where the exception is handled.
+    assert returned_text(call(probe_wasm["patched"], "import_broken_module")) == "ValueError, ValueError"
+    stock = call(probe_wasm["stock"], "import_broken_module")
+    assert stock.error is not None and "trap" in stock.error.message  # callback chain popped twice
+
+
 HOSTILE_JSON = [
     (b'{"a": [1, 2', "rejected ValueError"),  # truncated inside a nested container
     (b'"unterminated', "rejected ValueError"),

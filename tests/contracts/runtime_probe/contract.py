@@ -103,6 +103,22 @@ def missing_module():
 
 
 @near.export
+def import_broken_module():
+    # A module that raises while it is imported must be unregistered (a jump
+    # callback does it), so importing it again raises again instead of handing
+    # back the half-initialised module.
+    outcomes = []
+    for _ in range(2):
+        try:
+            import broken_module  # noqa: F401
+
+            outcomes.append("imported")
+        except ValueError:
+            outcomes.append("ValueError")
+    _reply(", ".join(outcomes))
+
+
+@near.export
 def many_caught():
     # Catch C exceptions repeatedly, then allocate enough to force collections:
     # a corrupted handler chain or leaked state shows up here.
@@ -114,6 +130,36 @@ def many_caught():
             caught += 1
     chunks = [bytes(200) for _ in range(600)]
     _reply("caught %d, kept %d" % (caught, len(chunks)))
+
+
+@near.export
+def check_flat_object():
+    # {"entries": n}: builds a JSON object of n entries, parses it back and
+    # checks every entry.  Allocates far beyond the first heap area: objects
+    # held only by C locals (the object being parsed, the list being joined)
+    # must survive whatever the runtime does when the heap fills.
+    import gc
+
+    count = json.loads(near.input().decode())["entries"]
+    text = "{" + ",".join(['"key%d": [%d, "v%d"]' % (i, i, i) for i in range(count)]) + "}"
+    document = json.loads(text)
+    for index in range(count):
+        if document.get("key%d" % index) != [index, "v%d" % index]:
+            _reply("corrupt at %d" % index)
+            return
+    _reply("intact %d, heap %d" % (len(document), gc.mem_alloc()))
+
+
+@near.export
+def allocate():
+    # {"bytes": n}: one allocation of n bytes; reports MemoryError instead of failing.
+    size = json.loads(near.input().decode())["bytes"]
+    try:
+        block = bytearray(size)
+    except MemoryError:
+        _reply("caught MemoryError")
+        return
+    _reply("allocated %d" % len(block))
 
 
 @near.export

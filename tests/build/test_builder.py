@@ -1,0 +1,222 @@
+"""guardctl.build: content-addressed caching, staging, entry lookup, CLI, lean stdlib settings."""
+from __future__ import annotations
+
+import ast
+import shutil
+import tomllib
+import uuid
+from pathlib import Path
+
+import pytest
+from nearc.analyzer import MPY_STDLIB_PACKAGES
+
+from guardctl import build as builder
+from guardctl.build import BuildError, BuildSettings, build_contract, find_entry, source_hash
+
+from .conftest import call, returned_text
+
+# A fixed location, so the staging build dir survives between sessions and a
+# rebuild of the tiny contract compiles only its frozen Python (a few seconds).
+TINY_DIR = builder.CACHE_DIR / "test-scratch" / "tiny"
+LEAN = "exclude-micropython-stdlib-packages = " + repr(list(MPY_STDLIB_PACKAGES))
+
+TINY_ENTRY = '''
+import near
+
+from greeting import text
+
+
+@near.export
+def greet():
+    near.value_return(text())
+'''
+
+
+def write_greeting(folder: Path, value: str) -> None:
+    (folder / "greeting").mkdir(exist_ok=True)
+    (folder / "greeting" / "__init__.py").write_text(f"def text():\n    return {value!r}\n")
+
+
+@pytest.fixture
+def tiny() -> Path:
+    """An entry module plus a local package, with every micropython-lib package excluded."""
+    TINY_DIR.mkdir(parents=True, exist_ok=True)
+    for leftover in TINY_DIR.iterdir():
+        if leftover.name not in ("contract.py", "greeting", "pyproject.toml"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    (TINY_DIR / "contract.py").write_text(TINY_ENTRY)
+    (TINY_DIR / "pyproject.toml").write_text(f'[project]\nname = "tiny"\nversion = "0.1.0"\n\n[tool.near-py-tool]\n{LEAN}\n')
+    write_greeting(TINY_DIR, "hello")
+    return TINY_DIR
+
+
+def test_changed_source_rebuilds_and_same_source_comes_from_the_cache(tiny, tmp_path):
+    entry = tiny / "contract.py"
+    nonce = uuid.uuid4().hex  # never built before, so this must compile
+    write_greeting(tiny, nonce)
+    first = build_contract(entry, tmp_path / "first.wasm")
+    assert not first.cache_hit
+    assert returned_text(call(first.path.read_bytes(), "greet")) == nonce
+
+    again = build_contract(entry, tmp_path / "again.wasm")
+    assert again.cache_hit
+    assert again.source_hash == first.source_hash
+    assert again.path.read_bytes() == first.path.read_bytes()
+
+    write_greeting(tiny, nonce + " changed")  # a module of the local package
+    changed = build_contract(entry, tmp_path / "changed.wasm")
+    assert not changed.cache_hit
+    assert changed.source_hash != first.source_hash
+    assert returned_text(call(changed.path.read_bytes(), "greet")) == nonce + " changed"
+
+    write_greeting(tiny, nonce)  # back to the first content: cached by content
+    back = build_contract(entry, tmp_path / "back.wasm")
+    assert back.cache_hit and back.source_hash == first.source_hash
+
+
+def test_building_leaves_the_contract_folder_untouched(tiny, tmp_path):
+    before = sorted(p.relative_to(tiny) for p in tiny.rglob("*") if "__pycache__" not in p.parts)
+    build_contract(tiny / "contract.py", tmp_path / "tiny.wasm")
+    after = sorted(p.relative_to(tiny) for p in tiny.rglob("*") if "__pycache__" not in p.parts)
+    assert after == before  # no build/, no *_with_exports.py, no *_with_abi.py
+
+
+def test_the_entry_is_frozen_once(tiny, tmp_path):
+    # nearc freezes every .py of the folder besides its final generated entry
+    # (contract_with_abi_with_metadata.py); the staging .gitignore keeps the
+    # original entry out, which would otherwise be frozen as dead weight.
+    code = build_contract(tiny / "contract.py", tmp_path / "tiny.wasm").path.read_bytes()
+    assert b"contract_with_abi_with_metadata.py" in code
+    assert b"greeting/__init__.py" in code
+    assert b"contract.py" not in code
+
+
+def test_cache_key_covers_sources_config_runtime_and_settings(tiny):
+    entry = tiny / "contract.py"
+    base = source_hash(entry, BuildSettings())
+    assert source_hash(entry, BuildSettings()) == base
+
+    (tiny / "NOTES.md").write_text("not part of the contract")
+    (tiny / "greeting" / "__pycache__").mkdir(exist_ok=True)
+    (tiny / "greeting" / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    assert source_hash(entry, BuildSettings()) == base
+
+    assert source_hash(entry, BuildSettings(runtime="stock")) != base
+    assert source_hash(entry, BuildSettings(heap_size=128 * 1024)) != base
+    assert source_hash(entry, BuildSettings(extra_cflags=("-DX=1",))) != base
+
+    pyproject = tiny / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n# comment\n")
+    assert source_hash(entry, BuildSettings()) != base
+
+    (tiny / "pyproject.toml").write_text(pyproject.read_text().replace("\n# comment\n", ""))
+    assert source_hash(entry, BuildSettings()) == base
+    (tiny / "extra.py").write_text("X = 1\n")  # nearc would freeze it too
+    assert source_hash(entry, BuildSettings()) != base
+
+
+def test_cache_key_covers_the_runtime_patches(tiny, tmp_path, monkeypatch):
+    entry = tiny / "contract.py"
+    base = source_hash(entry, BuildSettings())
+    patches = tmp_path / "runtime"
+    shutil.copytree(builder.RUNTIME_PATCH_DIR, patches)
+    monkeypatch.setattr(builder, "RUNTIME_PATCH_DIR", patches)
+    assert source_hash(entry, BuildSettings()) == base
+    first_patch = sorted(patches.glob("*.patch"))[0]
+    first_patch.write_text(first_patch.read_text() + "\n")
+    assert source_hash(entry, BuildSettings()) != base
+    assert source_hash(entry, BuildSettings(runtime="stock")) == source_hash(
+        entry, BuildSettings(runtime="stock"))
+
+
+def test_heap_size_needs_the_patched_runtime(tiny, tmp_path):
+    with pytest.raises(ValueError):
+        build_contract(tiny / "contract.py", tmp_path / "x.wasm", runtime="stock", heap_size=65536)
+    with pytest.raises(ValueError):
+        build_contract(tiny / "contract.py", tmp_path / "x.wasm", runtime="unknown")
+
+
+def test_prune_removes_what_outdated_patches_left(tmp_path, monkeypatch):
+    monkeypatch.setattr(builder, "CACHE_DIR", tmp_path)
+    current = tmp_path / "runtime" / f"patched-{builder.runtime_tree_hash('patched')}"
+    outdated = tmp_path / "runtime" / "patched-0123456789abcdef"
+    live_stage = tmp_path / "stage" / "guard-live"
+    old_stage = tmp_path / "stage" / "guard-old"
+    for folder in (current, outdated, live_stage, old_stage):
+        folder.mkdir(parents=True)
+    (live_stage / ".runtime").write_text(current.name + "\n")
+    (old_stage / ".runtime").write_text(outdated.name + "\n")
+    assert sorted(builder.prune_cache()) == sorted([outdated, old_stage])
+    assert current.exists() and live_stage.exists()
+
+
+def test_find_entry(tmp_path):
+    configured = tmp_path / "configured"
+    configured.mkdir()
+    (configured / "guard.py").write_text("")
+    (configured / "other.py").write_text("")
+    (configured / "pyproject.toml").write_text('[tool.guardctl]\nentry = "guard.py"\n')
+    assert find_entry(configured) == configured / "guard.py"
+
+    conventional = tmp_path / "conventional"
+    conventional.mkdir()
+    (conventional / "contract.py").write_text("")
+    (conventional / "helpers.py").write_text("")
+    assert find_entry(conventional) == conventional / "contract.py"
+
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "router.py").write_text("")
+    assert find_entry(single) == single / "router.py"
+    assert find_entry(single / "router.py") == single / "router.py"
+
+    ambiguous = tmp_path / "ambiguous"
+    ambiguous.mkdir()
+    (ambiguous / "a.py").write_text("")
+    (ambiguous / "b.py").write_text("")
+    with pytest.raises(BuildError, match="a.py, b.py"):
+        find_entry(ambiguous)
+
+
+def test_command_line_builds_a_folder(tiny, tmp_path, capsys):
+    output = tmp_path / "cli.wasm"
+    assert builder.main([str(tiny), str(output)]) == 0
+    assert output.exists()
+    assert str(output) in capsys.readouterr().out
+    assert builder.main([str(tmp_path / "missing"), str(output)]) == 1
+
+
+# --------------------------------------------------------------------------- lean stdlib settings
+
+CONTRACT_FOLDERS = [builder.REPO_ROOT / "contract"] + sorted(
+    path.parent for path in (builder.REPO_ROOT / "tests" / "contracts").glob("*/pyproject.toml"))
+
+
+def imported_modules(folder: Path) -> set[str]:
+    names = set()
+    for source in folder.rglob("*.py"):
+        if "build" in source.relative_to(folder).parts:
+            continue
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("folder", CONTRACT_FOLDERS, ids=lambda path: path.name)
+def test_contract_freezes_only_the_micropython_lib_packages_it_imports(folder):
+    settings = tomllib.loads((folder / "pyproject.toml").read_text())
+    excluded = set(settings["tool"]["near-py-tool"]["exclude-micropython-stdlib-packages"])
+    assert excluded <= set(MPY_STDLIB_PACKAGES), "unknown package names: typos exclude nothing"
+    frozen = set(MPY_STDLIB_PACKAGES) - excluded
+    imports = imported_modules(folder)
+    needed = {package for package in MPY_STDLIB_PACKAGES
+              if package.split("-")[0].split(".")[0] in imports}
+    if "near_sdk_py" in imports:
+        needed.add("functools")  # near_sdk_py.decorators imports functools.wraps
+        assert "functools" in frozen, "near-sdk-py needs micropython-lib's functools"
+    # micropython-lib's pure-Python binascii shadows the C module and rejects str.
+    assert "binascii" not in frozen
+    assert frozen <= needed, f"frozen but never imported: {sorted(frozen - needed)}"
