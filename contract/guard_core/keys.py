@@ -19,6 +19,12 @@ neither a gap nor an overlap.
 from . import reasons, rs256, values
 
 MAX_KEYS = 16
+# A token that does not name a stored key by `kid` is tried against every
+# valid key of its algorithm. Each RS256 key tried costs a full modular
+# exponentiation (the bulk of verify's gas), and FastAuth leaves a guard about
+# 70 Tgas, so such tokens are refused when more keys than this would be tried.
+# EdDSA checks are a cheap host call and are not capped.
+MAX_UNPINNED_RS256_KEYS = 4
 MAX_KID_CHARS = 128
 ED25519_KEY_SIZE = 32
 RS256_EXPONENT = [1, 0, 1]

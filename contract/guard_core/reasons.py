@@ -13,6 +13,8 @@ every client that matches on it.
 | `Invalid header`         | header is not a UTF-8 JSON object, `alg` missing or not a string,     |
 |                          | `kid` not a string, or a `crit` parameter is present                  |
 | `Unsupported algorithm`  | `alg` is anything but `RS256` or `EdDSA` (`none`, `HS256`, ...)       |
+| `Key id required`        | the token names no stored `kid` while more than 4 RS256 keys are      |
+|                          | valid: each key tried costs a full RSA check, so gas stays bounded    |
 | `No valid key`           | no stored key of the header's algorithm is valid now (or the key      |
 |                          | named by `kid` has another algorithm or is outside its window)       |
 | `Invalid signature`      | the signature does not verify with any candidate key                  |
@@ -40,6 +42,7 @@ MALFORMED_TOKEN = "Malformed token"
 INVALID_HEADER = "Invalid header"
 UNSUPPORTED_ALGORITHM = "Unsupported algorithm"
 NO_VALID_KEY = "No valid key"
+KEY_ID_REQUIRED = "Key id required"
 INVALID_SIGNATURE = "Invalid signature"
 INVALID_PAYLOAD = "Invalid payload"
 INVALID_SIGN_PAYLOAD = "Invalid sign_payload"
@@ -59,6 +62,7 @@ VERIFY_REASONS = (
     INVALID_HEADER,
     UNSUPPORTED_ALGORITHM,
     NO_VALID_KEY,
+    KEY_ID_REQUIRED,
     INVALID_SIGNATURE,
     INVALID_PAYLOAD,
     INVALID_SIGN_PAYLOAD,

@@ -47,6 +47,28 @@ def bytes_from_list(value):
     return bytes(value)
 
 
+_ACCOUNT_ID_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+_ACCOUNT_ID_SEPARATORS = "-_."
+
+
+def is_account_id(value):
+    """NEAR's account id rules: 2-64 characters of a-z, 0-9, '-', '_', '.', a
+    separator never first, last or next to another."""
+    if type(value) is not str or not 2 <= len(value) <= 64:
+        return False
+    after_separator = True  # so that a leading separator is refused
+    for char in value:
+        if char in _ACCOUNT_ID_SEPARATORS:
+            if after_separator:
+                return False
+            after_separator = True
+        elif char in _ACCOUNT_ID_ALNUM:
+            after_separator = False
+        else:
+            return False
+    return not after_separator
+
+
 def is_str_list(value):
     if type(value) is not list:
         return False

@@ -92,6 +92,9 @@ def _verify(
     candidates = keys.select_keys(public_keys, alg, kid, now_seconds)
     if not candidates:
         return False, reasons.NO_VALID_KEY
+    # A kid that names a stored key selects at most one, so more means unpinned.
+    if alg == "RS256" and len(candidates) > keys.MAX_UNPINNED_RS256_KEYS:
+        return False, reasons.KEY_ID_REQUIRED
 
     # 5. Signature.
     if not _signature_valid(alg, candidates, parts, sha256, ed25519_verify):

@@ -25,7 +25,7 @@ from core_support import (
     sign_jws,
     verify,
 )
-from guard_core import reasons
+from guard_core import keys, reasons
 
 
 def _pyjwt_rs256(private_key, payload, kid=None):
@@ -397,3 +397,22 @@ def test_expected_issuer_prefers_router_issuer():
     assert guard_core.expected_issuer(issuer="iss", guard_id="jwt#other") == "iss"
     assert guard_core.expected_issuer(guard_id="jwt#other") == "other"
     assert guard_core.expected_issuer() is None
+
+
+def test_kidless_token_needs_a_kid_beyond_the_unpinned_cap():
+    cap = keys.MAX_UNPINNED_RS256_KEYS
+    signer = rsa_private_key(2048, cap - 1)
+    key_set = [rs256_key(rsa_private_key(2048, i), kid="k%d" % i) for i in range(cap)]
+    unpinned = _signed(header=rs256_header(), key=signer)
+    assert verify(unpinned, key_set) == (True, SUBJECT)
+    key_set.append(rs256_key(rsa_private_key(2048, cap), kid="k%d" % cap))
+    assert verify(unpinned, key_set) == (False, reasons.KEY_ID_REQUIRED)
+    # A kid naming no stored key is unpinned too; one naming a stored key still verifies.
+    assert verify(_signed(header=rs256_header(kid="unknown"), key=signer), key_set) == (False, reasons.KEY_ID_REQUIRED)
+    assert verify(_signed(header=rs256_header(kid="k%d" % (cap - 1)), key=signer), key_set) == (True, SUBJECT)
+
+
+def test_eddsa_keys_are_not_capped(ed_key):
+    key_set = [eddsa_key(ed25519_private_key(i), kid="e%d" % i) for i in range(1, 8)] + [eddsa_key(ed_key)]
+    token = sign_jws(eddsa_header(), claims(), ed_key)
+    assert verify(token, key_set) == (True, SUBJECT)
