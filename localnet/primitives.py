@@ -163,7 +163,7 @@ def is_valid_account_id(account_id: str) -> bool:
             if previous_was_separator:
                 return False
             previous_was_separator = True
-        elif ch.isdigit() or ("a" <= ch <= "z"):
+        elif "0" <= ch <= "9" or "a" <= ch <= "z":
             previous_was_separator = False
         else:
             return False
