@@ -1,0 +1,3 @@
+from issuer.cli import main
+import sys
+sys.exit(main())
