@@ -1,5 +1,11 @@
-"""Pure core of the FastAuth JWT guard: everything `verify` does up to, and not
-including, authorization beyond the JWT (transaction policy, claim mode).
+"""Pure core of the FastAuth JWT guard: everything `verify` decides.
+
+Authorization beyond the JWT lives in modules that the shell imports only
+when it needs them (not from here, so a verify without them never pays for
+importing them): txdecode (Borsh Transaction / DelegateAction decoding),
+policy (the owner's transaction policy: format and validation), policy_check
+(evaluating it in verify) and claim (claim mode). The shell wires them, and
+contract/custom_rules.py, into `verify_jwt` through `extra_claims_check`.
 
 Runs unchanged under CPython (tests) and MicroPython (on-chain, frozen by
 nearc). It never imports `near`: the shell injects the host's `sha256` and

@@ -20,6 +20,7 @@ from . import commands_admin as admin
 from . import commands_dev as dev
 from . import commands_fastauth as fastauth
 from . import commands_lifecycle as lifecycle
+from . import commands_policy as policy_commands
 from .amounts import GAS_PER_TGAS
 from .chain import DEFAULT_RPC_TIMEOUT_S
 from .context import Context
@@ -206,6 +207,7 @@ def build_parser() -> Parser:
     sub.add_argument("--force", action="store_true", help="overwrite existing files")
 
     fastauth.add_parsers(commands, command)
+    policy_commands.add_parsers(commands, command)
     return parser
 
 

@@ -1,0 +1,274 @@
+"""policy show / set / clear / claim-mode, and a user's claim / unclaim.
+
+The transaction policy and claim mode are the guard's authorization beyond the
+JWT (contract/guard_core/policy.py and claim.py describe them). `policy set`
+reads the policy from a JSON or TOML file, validates it with the guard's own
+code before paying for a transaction, and sends it to `set_policy`.
+
+In the file, besides the contract's own forms (yocto and gas as decimal
+strings or integers), amounts may be written as "1.5 NEAR" and gas as
+"100 Tgas"; they are converted before sending. A file holding
+`guardctl policy show --json` output is accepted too (its "policy" is used).
+
+    # policy.toml
+    receivers = ["wrap.near", "*.pool.near"]
+    actions = ["FunctionCall", "Transfer"]
+    max_deposit_per_action = "1 NEAR"
+    max_deposit_total = "2 NEAR"
+    max_gas = "100 Tgas"
+    signer_claim = "near_account"
+
+    [methods]
+    "wrap.near" = ["near_deposit", "ft_transfer"]
+    "*.pool.near" = ["deposit_and_stake"]
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Optional
+
+from .amounts import GAS_PER_TGAS, format_gas, format_near, parse_near
+from .chain import Chain
+from .commands_admin import _as_owner
+from .commands_dev import read_token
+from .commands_lifecycle import gas_line
+from .context import Context
+from .core_bridge import guard_core_module
+from .errors import GuardctlError
+
+AMOUNT_FIELDS = ("max_deposit_per_action", "max_deposit_total")
+GAS_FIELD = "max_gas"
+SHOW_KEYS = {"guard", "policy", "claim_mode"}
+
+
+def add_parsers(commands, command) -> None:
+    """Add `policy …`, `claim` and `unclaim` to guardctl's parser (called by cli.build_parser)."""
+    policy = command(commands, "policy", None, "show or set the transaction policy and claim mode",
+                     "Authorization beyond the JWT: the owner's transaction policy (which receivers, actions, "
+                     "methods, deposits and gas a token may authorise) and claim mode (a token works only for "
+                     "the account that claimed it). Both are off until the owner sets them.")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    command(policy_commands, "show", cmd_policy_show, "show the transaction policy and claim mode")
+    sub = command(policy_commands, "set", cmd_policy_set, "set the transaction policy from a file (owner)",
+                  "Validate the policy in FILE (JSON, or TOML for a .toml file) with the guard's own code and "
+                  "send it to set_policy. Amounts may be written as '1.5 NEAR', gas as '100 Tgas'. The new "
+                  "policy replaces the old one whole.")
+    sub.add_argument("file", metavar="FILE", help="the policy: a .json or .toml file")
+    command(policy_commands, "clear", cmd_policy_clear, "remove the transaction policy (owner)")
+    sub = command(policy_commands, "claim-mode", cmd_claim_mode, "turn claim mode on or off (owner)",
+                  "With claim mode on, verify accepts a token only when sha256 of it is the hash that verify's "
+                  "predecessor (the account that called FastAuth) registered with 'guardctl claim'.")
+    sub.add_argument("state", choices=("on", "off"), help="on or off")
+
+    sub = command(commands, "claim", cmd_claim, "bind a token to --account (claim mode)",
+                  "Register sha256(TOKEN) as --account's claim on the guard, attaching the storage deposit the "
+                  "guard asks for (get_claim_deposit); a previous claim of the account is replaced. Only the hash "
+                  "leaves this machine.")
+    sub.add_argument("--token", required=True, metavar="JWT|@FILE", help="the token, or @file holding it")
+    command(commands, "unclaim", cmd_unclaim, "withdraw --account's claim and get its storage deposit back")
+
+
+# --- the policy file -------------------------------------------------------------
+
+
+def _convert_amount(value: Any, field: str, where: str) -> Any:
+    """'1.5 NEAR' -> yocto string; anything else is left for the guard's validation."""
+    if isinstance(value, str) and value.strip().upper().endswith("NEAR"):
+        try:
+            return str(parse_near(value.strip()[:-4]))
+        except ValueError as err:
+            raise GuardctlError(f"{where}: {field}: {err}") from None
+    return value
+
+
+def _convert_gas(value: Any, where: str) -> Any:
+    if isinstance(value, str) and value.strip().lower().endswith("tgas"):
+        text = value.strip()[:-4].strip()
+        try:
+            gas = Decimal(text) * GAS_PER_TGAS
+        except InvalidOperation:
+            raise GuardctlError(f"{where}: {GAS_FIELD}: not a gas amount: {value!r}") from None
+        if not gas.is_finite() or gas < 0 or gas != gas.to_integral_value():
+            raise GuardctlError(f"{where}: {GAS_FIELD}: not a whole number of gas units: {value!r}")
+        return str(int(gas))
+    return value
+
+
+def parse_policy_text(text: str, where: str, *, toml: Optional[bool] = None) -> dict:
+    """The policy dict a file's text holds (JSON or TOML), with NEAR/Tgas amounts converted."""
+    data = None
+    if toml is not True:
+        try:
+            data = json.loads(text)
+        except ValueError as err:
+            if toml is False:
+                raise GuardctlError(f"{where} is not valid JSON: {err}") from None
+    if data is None:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            kind = "TOML" if toml else "JSON or TOML"
+            raise GuardctlError(f"{where} is not valid {kind}: {err}") from None
+    if isinstance(data, dict) and "policy" in data and set(data) <= SHOW_KEYS:
+        data = data["policy"]  # `policy show --json` output
+    if data is None:
+        raise GuardctlError(f"{where} holds no policy; use 'guardctl policy clear' to remove the policy")
+    if not isinstance(data, dict):
+        raise GuardctlError(f"{where}: a policy is a JSON object / TOML table")
+    data = dict(data)
+    for field in AMOUNT_FIELDS:
+        if field in data:
+            data[field] = _convert_amount(data[field], field, where)
+    if GAS_FIELD in data:
+        data[GAS_FIELD] = _convert_gas(data[GAS_FIELD], where)
+    return data
+
+
+def load_policy(path: str) -> dict:
+    """Read, convert and validate (with the guard's own code) the policy in `path`."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text()
+    except FileNotFoundError:
+        raise GuardctlError(f"policy file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise GuardctlError(f"cannot read policy file {path}: {err}") from None
+    suffix = file.suffix.lower()
+    toml = True if suffix == ".toml" else False if suffix == ".json" else None
+    raw = parse_policy_text(text, path, toml=toml)
+    normalised, reason = guard_core_module("policy").validate_policy(raw)
+    if reason is not None:
+        raise GuardctlError(f"{path}: {reason}")
+    return normalised
+
+
+# --- showing ------------------------------------------------------------------------
+
+
+def _amount_text(value: str) -> str:
+    return f"{format_near(int(value))} ({value} yocto)"
+
+
+def policy_lines(policy: Optional[dict], claim_mode: bool) -> list[str]:
+    lines = []
+    if policy is None:
+        lines.append("policy: none (every transaction a valid token names is accepted)")
+    else:
+        lines.append("policy: on (a sign_payload that does not decode is refused)")
+        labels = [
+            ("receivers", "receivers", lambda v: ", ".join(v)),
+            ("actions", "action kinds", lambda v: ", ".join(v)),
+            ("methods", "methods", lambda v: "; ".join(f"{k}: {', '.join(m)}" for k, m in v.items())),
+            ("max_deposit_per_action", "max deposit per action", _amount_text),
+            ("max_deposit_total", "max deposit in total", _amount_text),
+            ("max_gas", "max gas per call", lambda v: f"{format_gas(int(v))} ({v})"),
+            ("signer_claim", "signer must equal claim", str),
+        ]
+        for field, label, render in labels:
+            lines.append(f"  {label}: {render(policy[field]) if field in policy else '(any)'}")
+    lines.append(f"claim mode: {'on (verify needs the predecessor to have claimed the token)' if claim_mode else 'off'}")
+    return lines
+
+
+async def _state(chain: Chain, guard: str) -> tuple[Optional[dict], bool]:
+    return await chain.view(guard, "get_policy"), bool(await chain.view(guard, "get_claim_mode"))
+
+
+async def _show(ctx: Context, chain: Chain, guard: str, headline: Optional[str] = None, report=None) -> None:
+    policy, claim_mode = await _state(chain, guard)
+    data = {"guard": guard, "policy": policy, "claim_mode": claim_mode}
+    lines = [headline] if headline else []
+    lines += policy_lines(policy, claim_mode)
+    if report is not None:
+        data["transaction"] = report.as_json()
+        lines.append(gas_line("transaction", report))
+    ctx.out.result(data, lines)
+
+
+async def cmd_policy_show(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    async with ctx.chain() as chain:
+        await ctx.check_guard(chain, guard)
+        await _show(ctx, chain, guard)
+
+
+async def cmd_policy_set(ctx: Context, args) -> None:
+    policy = load_policy(args.file)
+    async with ctx.chain() as chain:
+        guard, identity = await _as_owner(ctx, chain, "set_policy")
+        ctx.out.progress(f"setting the policy of {guard} from {args.file}")
+        report = await chain.call(identity, guard, "set_policy", {"policy": policy}, gas=ctx.gas)
+        await _show(ctx, chain, guard, f"policy set from {args.file}", report)
+
+
+async def cmd_policy_clear(ctx: Context, args) -> None:
+    async with ctx.chain() as chain:
+        guard, identity = await _as_owner(ctx, chain, "set_policy")
+        if await chain.view(guard, "get_policy") is None:
+            ctx.out.result({"guard": guard, "policy": None, "changed": False}, f"{guard} has no policy; nothing to do")
+            return
+        report = await chain.call(identity, guard, "set_policy", {"policy": None}, gas=ctx.gas)
+        await _show(ctx, chain, guard, "policy removed", report)
+
+
+async def cmd_claim_mode(ctx: Context, args) -> None:
+    enabled = args.state == "on"
+    async with ctx.chain() as chain:
+        guard, identity = await _as_owner(ctx, chain, "set_claim_mode")
+        if bool(await chain.view(guard, "get_claim_mode")) == enabled:
+            ctx.out.result({"guard": guard, "claim_mode": enabled, "changed": False},
+                           f"claim mode is already {args.state} on {guard}; nothing to do")
+            return
+        report = await chain.call(identity, guard, "set_claim_mode", {"enabled": enabled}, gas=ctx.gas)
+        await _show(ctx, chain, guard, f"claim mode turned {args.state}", report)
+
+
+# --- a user's claim -----------------------------------------------------------------
+
+
+async def cmd_claim(ctx: Context, args) -> None:
+    token = read_token(args.token)
+    jwt_hash = hashlib.sha256(token.encode()).hexdigest()
+    guard = ctx.require_guard()
+    identity = ctx.identity()
+    async with ctx.chain() as chain:
+        await chain.check_signer(identity)
+        await ctx.check_guard(chain, guard)
+        account_id = identity.account_id
+        if await chain.view(guard, "get_claim", {"account_id": account_id}) == jwt_hash:
+            ctx.out.result({"guard": guard, "account_id": account_id, "jwt_hash": jwt_hash, "changed": False},
+                           f"{account_id} has already claimed this token on {guard}; nothing to do")
+            return
+        deposit = int(await chain.view(guard, "get_claim_deposit", {"account_id": account_id}))
+        ctx.out.progress(f"claiming the token for {account_id} (deposit {format_near(deposit)})")
+        report = await chain.call(identity, guard, "claim", {"jwt_hash": jwt_hash}, gas=ctx.gas, deposit=deposit)
+        answer = report.return_json() or {}
+        claim_mode = bool(await chain.view(guard, "get_claim_mode"))
+    locked = int(answer.get("storage_deposit", "0"))
+    lines = [f"{account_id} claimed token {jwt_hash[:16]}… on {guard}",
+             f"storage deposit locked: {format_near(locked)} (returned by 'guardctl unclaim')"]
+    if not claim_mode:
+        lines.append("note: claim mode is off on this guard, so the claim has no effect until the owner turns it on")
+    lines.append(gas_line("claim", report))
+    ctx.out.result({"guard": guard, "account_id": account_id, "jwt_hash": jwt_hash, "storage_deposit": str(locked),
+                    "claim_mode": claim_mode, "transaction": report.as_json()}, lines)
+
+
+async def cmd_unclaim(ctx: Context, args) -> None:
+    guard = ctx.require_guard()
+    identity = ctx.identity()
+    async with ctx.chain() as chain:
+        await chain.check_signer(identity)
+        await ctx.check_guard(chain, guard)
+        account_id = identity.account_id
+        if await chain.view(guard, "get_claim", {"account_id": account_id}) is None:
+            raise GuardctlError(f"{account_id} has no claim on {guard}")
+        report = await chain.call(identity, guard, "unclaim", {}, gas=ctx.gas, deposit=1)
+    refund = int((report.return_json() or {}).get("refund", "0"))
+    ctx.out.result({"guard": guard, "account_id": account_id, "refund": str(refund), "transaction": report.as_json()},
+                   [f"{account_id}'s claim on {guard} withdrawn; {format_near(refund)} returned",
+                    gas_line("unclaim", report)])
