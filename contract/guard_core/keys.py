@@ -16,7 +16,17 @@ key's not_after and the new key's not_before to the same T rotates at T with
 neither a gap nor an overlap.
 """
 
+import sys
+
 from . import reasons, rs256, values
+
+# MicroPython: `ubinascii` is always the C module (see b64url.py).
+if sys.implementation.name == "micropython":
+    import ubinascii as binascii
+else:
+    import binascii
+
+_HEX_DIGITS = "0123456789abcdef"
 
 MAX_KEYS = 16
 # A token that does not name a stored key by `kid` is tried against every
@@ -151,9 +161,35 @@ def select_keys(public_keys, alg, kid, now):
     ]
 
 
+def compact_key(key):
+    """The verify-side storage form of a validated key: the same dict with the
+    key bytes ("n" or "x") as a lowercase hex string instead of a list of ints.
+
+    A hex string parses as one JSON token where a byte list is one number per
+    byte; `rs256_modulus` / `ed25519_public_key` accept both forms.
+    """
+    compact = {}
+    for field in key:
+        value = key[field]
+        if field == "n" or field == "x":
+            value = binascii.hexlify(bytes(value)).decode()
+        compact[field] = value
+    return compact
+
+
+def _key_bytes(value):
+    """bytes of a stored key field: a JSON byte list, or an even-length string
+    of lowercase hex digits (compact_key); None for anything else."""
+    if type(value) is str:
+        if len(value) & 1 or value.strip(_HEX_DIGITS):
+            return None
+        return binascii.unhexlify(value)
+    return values.bytes_from_list(value)
+
+
 def rs256_modulus(key):
     """Modulus bytes of a stored RS256 key, or None if the stored key is corrupt."""
-    n = values.bytes_from_list(key.get("n"))
+    n = _key_bytes(key.get("n"))
     if n is None or len(n) not in rs256.MODULUS_SIZES or key.get("e") != RS256_EXPONENT:
         return None
     return n
@@ -161,7 +197,7 @@ def rs256_modulus(key):
 
 def ed25519_public_key(key):
     """Public key bytes of a stored EdDSA key, or None if the stored key is corrupt."""
-    x = values.bytes_from_list(key.get("x"))
+    x = _key_bytes(key.get("x"))
     if x is None or len(x) != ED25519_KEY_SIZE:
         return None
     return x

@@ -9,6 +9,8 @@ lean stdlib excludes).  The node's own contracts:
 * `panicker`: panics, an uncaught exception, a stack-overflow trap, memory
   exhaustion, gas exhaustion.
 * `runtime_probe`: the MicroPython runtime patches' probes (tests/build).
+* `int_probe`: integer operations on sent operands, for the differential tests
+  against CPython (tests/build/test_int_differential.py).
 """
 from __future__ import annotations
 
