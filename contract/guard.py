@@ -16,9 +16,16 @@ Storage layout (all values JSON, keys short ASCII strings):
     owner            account id of the owner
     proposed_owner   account id proposed by the owner, until accepted
     keys             the validated public key set, in `get_public_keys` shape
+    vkeys            the same keys as `verify` reads them: key bytes as hex
+                     strings (guard_core.keys.compact_key), so a verify parses
+                     one string per key instead of one JSON number per byte
     settings         {"audience"?, "issuers"?}
     paused           present (value "1") while the guard is paused
     version          state version written by `migrate`
+    authz            {"policy"?, "claim_mode"?}: authorization beyond the JWT,
+                     absent while both are off (see _authorization_check)
+    c/<account id>   raw 32-byte sha256(jwt) claimed by that account
+    h/<32 bytes>     the account holding that claimed hash (bytes key)
 """
 
 import binascii
@@ -49,9 +56,11 @@ NOT_INITIALIZED = "The guard is not initialized"
 OWNER_KEY = "owner"
 PROPOSED_OWNER_KEY = "proposed_owner"
 KEYS_KEY = "keys"
+VERIFY_KEYS_KEY = "vkeys"
 SETTINGS_KEY = "settings"
 PAUSED_KEY = "paused"
 VERSION_KEY = "version"
+AUTHZ_KEY = "authz"
 
 
 # --- plumbing -----------------------------------------------------------------
@@ -66,12 +75,20 @@ def _fail(message):
     near.panic_utf8(message)
 
 
-def _input_object():
-    """The call's JSON arguments as a dict (empty input is `{}`), or None."""
-    raw = near.input()
+def _parse_args(raw):
+    """JSON arguments as a dict (empty input is `{}`), or None.
+
+    Whitespace around the object is allowed, as serde_json allows it; the core
+    parser itself insists on a leading '{' and trailing '}'.
+    """
+    raw = raw.strip()
     if not raw:
         return {}
     return values.parse_json_object(raw)
+
+
+def _input_object():
+    return _parse_args(near.input())
 
 
 def _admin_args(*names):
@@ -123,15 +140,21 @@ def _assert_owner():
     return owner
 
 
-def _is_account_id(value):
-    return type(value) is str and 2 <= len(value) <= 64
-
-
 def _validated_keys(candidate):
     validated, reason = keys.validate_public_keys(candidate)
     if reason is not None:
         _fail(reason)
     return validated
+
+
+def _store_keys(key_set):
+    _write_json(KEYS_KEY, key_set)
+    _write_json(VERIFY_KEYS_KEY, [keys.compact_key(key) for key in key_set])
+
+
+def _verify_keys():
+    """The key set in its compact verify form (the full form before `migrate`)."""
+    return _read_json(VERIFY_KEYS_KEY) or _read_json(KEYS_KEY, [])
 
 
 def _key_ids(key_set):
@@ -142,15 +165,107 @@ def _ed25519_verify(signature, message, public_key):
     return near.ed25519_verify(signature, message, public_key, False)
 
 
+# --- authorization beyond the JWT: helpers -----------------------------------------
+# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim and
+# custom_rules) are imported inside the functions that use them: on NEAR every
+# call re-imports what it uses, and an import costs ~0.05-0.3 Tgas, so a verify
+# with the policy and claim mode off imports only custom_rules.
+
+
+def _read_authz():
+    """The stored {"policy"?, "claim_mode"?}, or None while both are off."""
+    return _read_json(AUTHZ_KEY)
+
+
+def _write_authz(config):
+    if config:
+        _write_json(AUTHZ_KEY, config)
+    else:
+        near.storage_remove(AUTHZ_KEY)
+
+
+def _read_claim(account_id):
+    from guard_core import claim
+
+    return near.storage_read(claim.storage_key(account_id))
+
+
+def _authorization_check(token, predecessor):
+    """The core's step-7 hook (`extra_claims_check`), for one verify call.
+
+    It runs only for a token whose signature, fatxn and audience passed, and
+    checks, in order: claim mode (when on), the transaction policy (when set;
+    only then is sign_payload decoded), and the integrator's rule in
+    custom_rules.py. None accepts; the first reason found rejects.
+    """
+
+    def check(token_claims, sign_payload):
+        reason = None
+        config = _read_authz()
+        if config is not None:
+            if config.get("claim_mode") is True:
+                from guard_core import claim
+
+                reason = claim.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
+            if reason is None and "policy" in config:
+                from guard_core import policy_check
+
+                reason = policy_check.check_policy(config["policy"], token_claims, sign_payload)
+        if reason is None:
+            import custom_rules
+
+            reason = custom_rules.check_custom_rules(token_claims, sign_payload, predecessor)
+        return reason
+
+    return check
+
+
+def _validated_policy(candidate):
+    """A validated policy dict, or None for null; aborts on an invalid one."""
+    if candidate is None:
+        return None
+    from guard_core import policy
+
+    normalised, reason = policy.validate_policy(candidate)
+    if reason is not None:
+        _fail(reason)
+    return normalised
+
+
+def _validated_claim_mode(candidate):
+    if candidate is not None and type(candidate) is not bool:
+        _fail(INVALID_ARGUMENTS + ": claim_mode must be true or false")
+    return candidate is True
+
+
+def _init_authorization(policy_candidate, claim_mode_candidate):
+    config = {}
+    rules = _validated_policy(policy_candidate)
+    if rules is not None:
+        config["policy"] = rules
+    if _validated_claim_mode(claim_mode_candidate):
+        config["claim_mode"] = True
+    _write_authz(config)
+    if rules is not None:
+        _emit("policy_set", {"policy": rules})
+    if "claim_mode" in config:
+        _emit("claim_mode_set", {"enabled": True})
+
+
+def _transfer(account_id, amount):
+    promise = near.promise_batch_create(account_id)
+    near.promise_batch_action_transfer(promise, amount)
+
+
 # --- verification -------------------------------------------------------------
 
 
 def _verify_call():
-    raw = near.input()
-    if len(raw) > MAX_VERIFY_ARGS_BYTES:
+    # input_len (runtime patch 07) measures the input without copying it.
+    if near.input_len() > MAX_VERIFY_ARGS_BYTES:
         return [False, ARGUMENTS_TOO_LARGE]
-    args = values.parse_json_object(raw)
-    if args is None:
+    args = _parse_args(near.input())
+    if not args:
         return [False, INVALID_ARGUMENTS]
     # The router sends {issuer, jwt}; FastAuth and the seed interface send
     # {guard_id, verify_payload}. Both carry sign_payload and predecessor.
@@ -166,7 +281,7 @@ def _verify_call():
     ok, detail = verifier.verify_jwt(
         token,
         args.get("sign_payload"),
-        _read_json(KEYS_KEY, []),
+        _verify_keys(),
         expected_issuer,
         _now_seconds(),
         near.sha256,
@@ -174,6 +289,7 @@ def _verify_call():
         audience=config.get("audience"),
         issuers=config.get("issuers"),
         paused=near.storage_has_key(PAUSED_KEY),
+        extra_claims_check=_authorization_check(token, args.get("predecessor")),
     )
     return [ok, detail]
 
@@ -192,14 +308,14 @@ def verify():
 def verify_custom_claims():
     """[true, ""] or [false, reason] for an already decoded payload."""
     try:
-        raw = near.input()
-        args = None if len(raw) > MAX_VERIFY_ARGS_BYTES else values.parse_json_object(raw)
-        if args is None:
+        args = None if near.input_len() > MAX_VERIFY_ARGS_BYTES else _parse_args(near.input())
+        if not args:
             result = [False, INVALID_ARGUMENTS]
         else:
             config = _read_json(SETTINGS_KEY, {})
             ok, detail = verifier.verify_custom_claims(
-                args.get("jwt_payload"), args.get("sign_payload"), config.get("audience")
+                args.get("jwt_payload"), args.get("sign_payload"), config.get("audience"),
+                _authorization_check(args.get("jwt"), args.get("predecessor")),
             )
             result = [ok, detail]
     except Exception:
@@ -242,7 +358,7 @@ def is_paused():
 
 @near.export
 def init():
-    """init(owner, public_keys, audience?, issuers?): once, by the guard account.
+    """init(owner, public_keys, audience?, issuers?, policy?, claim_mode?): once, by the guard account.
 
     Private like near-sdk-rs's `#[init] #[private]`: deploy and init go in one
     transaction signed by the guard account, so nobody can initialise a freshly
@@ -252,19 +368,20 @@ def init():
         _fail(ALREADY_INITIALIZED)
     if near.predecessor_account_id() != near.current_account_id():
         _fail(ONLY_SELF)
-    args = _admin_args("owner", "public_keys", "audience", "issuers")
+    args = _admin_args("owner", "public_keys", "audience", "issuers", "policy", "claim_mode")
     new_owner = args.get("owner")
-    if not _is_account_id(new_owner):
+    if not values.is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": owner must be an account id")
     key_set = _validated_keys(args.get("public_keys"))
     config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
     if reason is not None:
         _fail(reason)
     _write_json(OWNER_KEY, new_owner)
-    _write_json(KEYS_KEY, key_set)
+    _store_keys(key_set)
     _write_json(SETTINGS_KEY, config)
     _write_json(VERSION_KEY, STATE_VERSION)
     _emit("init", {"owner": new_owner, "kids": _key_ids(key_set), "settings": config})
+    _init_authorization(args.get("policy"), args.get("claim_mode"))
 
 
 @near.export
@@ -274,7 +391,9 @@ def update_contract():
     code = near.input()
     if not code:
         _fail(INVALID_ARGUMENTS + ": the input must be the new contract's Wasm")
-    _emit("contract_update", {"code_size": len(code), "code_hash": binascii.hexlify(near.sha256(code)).decode()})
+    # Only a request: the deploy runs in its own receipt, and `migrate` logs
+    # `contract_migrated` once the new code actually runs.
+    _emit("contract_update_requested", {"code_size": len(code), "code_hash": binascii.hexlify(near.sha256(code)).decode()})
     promise = near.promise_batch_create(near.current_account_id())
     near.promise_batch_action_deploy_contract(promise, code)
     # 0 static gas and weight 1: migrate gets whatever gas this call leaves.
@@ -288,8 +407,12 @@ def migrate():
     if near.predecessor_account_id() != near.current_account_id():
         _fail(ONLY_SELF)
     previous = _read_json(VERSION_KEY, 0)
+    if not near.storage_has_key(VERIFY_KEYS_KEY):
+        key_set = _read_json(KEYS_KEY)
+        if key_set is not None:
+            _store_keys(key_set)
     _write_json(VERSION_KEY, STATE_VERSION)
-    _emit("migrate", {"from_version": previous, "to_version": STATE_VERSION})
+    _emit("contract_migrated", {"from_version": previous, "to_version": STATE_VERSION})
     _return_json(STATE_VERSION)
 
 
@@ -302,7 +425,7 @@ def set_public_keys():
     _assert_owner()
     args = _admin_args("public_keys")
     key_set = _validated_keys(args.get("public_keys"))
-    _write_json(KEYS_KEY, key_set)
+    _store_keys(key_set)
     _emit("public_keys_set", {"kids": _key_ids(key_set)})
 
 
@@ -312,7 +435,7 @@ def add_public_key():
     _assert_owner()
     args = _admin_args("public_key")
     key_set = _validated_keys(_read_json(KEYS_KEY, []) + [args.get("public_key")])
-    _write_json(KEYS_KEY, key_set)
+    _store_keys(key_set)
     _emit("public_key_added", {"kid": key_set[-1].get("kid"), "kids": _key_ids(key_set)})
 
 
@@ -328,7 +451,7 @@ def remove_public_key():
         _fail("No key with kid " + json.dumps(kid))
     if not remaining:
         _fail("Refusing to remove the last key: the guard would reject every token")
-    _write_json(KEYS_KEY, remaining)
+    _store_keys(remaining)
     _emit("public_key_removed", {"kid": kid, "kids": _key_ids(remaining)})
 
 
@@ -353,7 +476,7 @@ def propose_owner():
     current = _assert_owner()
     args = _admin_args("new_owner")
     new_owner = args.get("new_owner")
-    if not _is_account_id(new_owner):
+    if not values.is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": new_owner must be an account id")
     _write_json(PROPOSED_OWNER_KEY, new_owner)
     _emit("owner_proposed", {"owner": current, "proposed_owner": new_owner})
@@ -388,3 +511,141 @@ def unpause():
     _admin_args()
     near.storage_remove(PAUSED_KEY)
     _emit("unpaused", {"by": near.predecessor_account_id()})
+
+
+# --- authorization beyond the JWT: policy, claim mode -------------------------------
+
+
+@near.export
+def get_policy():
+    """The transaction policy (guard_core/policy.py format), or null when none is set."""
+    config = _read_authz()
+    _return_json(None if config is None else config.get("policy"))
+
+
+@near.export
+def set_policy():
+    """Owner: set the transaction policy, or clear it with {"policy": null}."""
+    _assert_owner()
+    args = _admin_args("policy")
+    if "policy" not in args:
+        _fail(INVALID_ARGUMENTS + ": policy is required (null clears it)")
+    rules = _validated_policy(args.get("policy"))
+    config = _read_authz() or {}
+    if rules is None:
+        config.pop("policy", None)
+    else:
+        config["policy"] = rules
+    _write_authz(config)
+    _emit("policy_set", {"policy": rules})
+
+
+@near.export
+def get_claim_mode():
+    config = _read_authz()
+    _return_json(config is not None and config.get("claim_mode") is True)
+
+
+@near.export
+def set_claim_mode():
+    """Owner: turn claim mode on or off ({"enabled": true|false})."""
+    _assert_owner()
+    args = _admin_args("enabled")
+    enabled = args.get("enabled")
+    if type(enabled) is not bool:
+        _fail(INVALID_ARGUMENTS + ": enabled must be true or false")
+    config = _read_authz() or {}
+    if enabled:
+        config["claim_mode"] = True
+    else:
+        config.pop("claim_mode", None)
+    _write_authz(config)
+    _emit("claim_mode_set", {"enabled": enabled})
+
+
+@near.export
+def claim():
+    """claim(jwt_hash): bind sha256(jwt) to the calling account; payable.
+
+    The attached deposit (at least 1 yocto, so only a full-access key can
+    claim) must cover the storage the claim adds; the rest is refunded. A new
+    claim replaces the account's previous one, which adds no storage. A hash
+    another account holds cannot be claimed (guard_core/claim.py says why).
+    """
+    from guard_core import claim as claims_mode
+
+    args = _admin_args("jwt_hash")
+    jwt_hash = claims_mode.parse_jwt_hash(args.get("jwt_hash"))
+    if jwt_hash is None:
+        _fail(claims_mode.BAD_HASH)
+    deposit = near.attached_deposit()
+    if deposit < 1:
+        _fail(claims_mode.DEPOSIT_REQUIRED)
+    account_id = near.predecessor_account_id()
+    index_key = claims_mode.hash_key(jwt_hash)
+    holder = near.storage_read(index_key)
+    if holder is not None and holder != account_id.encode():
+        _fail(claims_mode.CLAIMED_BY_ANOTHER)
+    before = near.storage_usage()
+    previous = near.storage_write(claims_mode.storage_key(account_id), jwt_hash)
+    if previous is not None and previous != jwt_hash:
+        near.storage_remove(claims_mode.hash_key(previous))
+    near.storage_write(index_key, account_id)
+    added = near.storage_usage() - before
+    cost = added * claims_mode.STORAGE_BYTE_COST if added > 0 else 0
+    if deposit < cost:
+        _fail(claims_mode.INSUFFICIENT_DEPOSIT + str(cost) + " yoctoNEAR")
+    refund = deposit - cost
+    if refund > 0:
+        _transfer(account_id, refund)
+    hex_hash = binascii.hexlify(jwt_hash).decode()
+    _emit("claim", {"account_id": account_id, "jwt_hash": hex_hash, "storage_deposit": str(cost),
+                    "replaced": previous is not None})
+    _return_json({"jwt_hash": hex_hash, "storage_deposit": str(cost), "refund": str(refund)})
+
+
+@near.export
+def unclaim():
+    """Delete the calling account's claim and return its storage deposit; attach exactly 1 yocto."""
+    from guard_core import claim as claims_mode
+
+    _admin_args()
+    if near.attached_deposit() != 1:
+        _fail(claims_mode.ONE_YOCTO_REQUIRED)
+    account_id = near.predecessor_account_id()
+    before = near.storage_usage()
+    removed = near.storage_remove(claims_mode.storage_key(account_id))
+    if removed is None:
+        _fail(claims_mode.NO_CLAIM_TO_REMOVE)
+    near.storage_remove(claims_mode.hash_key(removed))
+    released = before - near.storage_usage()
+    refund = released * claims_mode.STORAGE_BYTE_COST + 1
+    _transfer(account_id, refund)
+    _emit("unclaim", {"account_id": account_id, "jwt_hash": binascii.hexlify(removed).decode(),
+                      "refund": str(refund)})
+    _return_json({"refund": str(refund)})
+
+
+@near.export
+def get_claim():
+    """get_claim(account_id): the account's claimed hash (hex), or null."""
+    from guard_core import claim as claims_mode
+
+    args = _admin_args("account_id")
+    account_id = args.get("account_id")
+    if not values.is_account_id(account_id):
+        _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
+    stored = near.storage_read(claims_mode.storage_key(account_id))
+    _return_json(None if stored is None else binascii.hexlify(stored).decode())
+
+
+@near.export
+def get_claim_deposit():
+    """get_claim_deposit(account_id): yocto (string) a first claim by that account locks."""
+    from guard_core import claim as claims_mode
+
+    args = _admin_args("account_id")
+    account_id = args.get("account_id")
+    if not values.is_account_id(account_id):
+        _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
+    _return_json(str(claims_mode.claim_storage_bytes(account_id) * claims_mode.STORAGE_BYTE_COST))

@@ -13,7 +13,6 @@ tests/contracts/.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,7 @@ import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from guardctl.build import build_contract
-from localnet import borsh
-from localnet.chain import Chain, KeyPair
+from localnet.chain import Chain
 from localnet.primitives import (
     NEAR,
     TERA,
@@ -35,9 +33,10 @@ from localnet.primitives import (
     DeployContract,
     FullAccess,
     FunctionCall,
-    Transaction,
     Transfer,
 )
+# Shared with the guard's own Wasm tests and the benchmark (tests/guard_support.py).
+from tests.guard_support import function_call, key_for, sample_sign_payload  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = {
@@ -74,40 +73,6 @@ def build(name: str) -> bytes:
     output = BUILD_DIR / f"{name}.wasm"
     build_contract(CONTRACTS[name], output)
     return output.read_bytes()
-
-
-def key_for(account_id: str) -> KeyPair:
-    return KeyPair(hashlib.sha256(account_id.encode()).digest())
-
-
-def function_call(method: str, args: dict | None = None, *, gas: int = 100 * TERA, deposit: int = 0) -> FunctionCall:
-    body = b"" if args is None else json.dumps(args).encode()
-    return FunctionCall(method, body, gas, deposit)
-
-
-def sample_sign_payload(receiver_id: str = "wrap.near", nonce: int = 7, *, size: Optional[int] = None) -> bytes:
-    """A Borsh NEAR Transaction, the kind of `fatxn` FastAuth signs (a 1-yocto function call).
-
-    With `size`, the call's JSON argument is padded so the whole payload is exactly `size` bytes.
-    """
-    def encode(args: bytes) -> bytes:
-        tx = Transaction(
-            signer_id="alice.near",
-            public_key=bytes([0]) + bytes(range(32)),
-            nonce=nonce,
-            receiver_id=receiver_id,
-            block_hash=hashlib.sha256(b"block").digest(),
-            actions=(FunctionCall("ft_transfer", args, 30 * TERA, 1),),
-        )
-        return borsh.encode_transaction(tx)
-
-    base = encode(b'{"memo":""}')
-    if size is None:
-        return base
-    padding = size - len(base)
-    if padding < 0:
-        raise ValueError(f"a sample payload is at least {len(base)} bytes")
-    return encode(b'{"memo":"' + b"x" * padding + b'"}')
 
 
 # ----------------------------------------------------------------------------- tokens
