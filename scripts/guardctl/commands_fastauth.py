@@ -16,10 +16,11 @@ from typing import Optional
 from py_near import transactions
 
 from .amounts import format_gas, format_near
-from .chain import NO_CODE_HASH, TxReport
+from .chain import TxReport
 from .commands_lifecycle import (
     _create_guard_account,
     check_guard_name,
+    existing_deploy_target,
     gas_line,
     parse_near_option,
     read_wasm,
@@ -72,26 +73,6 @@ def _deploy_options(sub, account_option: str, account_help: str) -> None:
                      help="NEAR given to the new account (default: its storage cost + 1 NEAR)")
 
 
-async def _signer_for_existing(ctx: Context, chain, account_id: str, needed: int):
-    """The key that signs as an existing `account_id`, once it is clear the deployment can go there."""
-    identity = ctx.identity(account_id)
-    await chain.check_signer(identity)
-    state = await chain.view_account(account_id)
-    if state["code_hash"] != NO_CODE_HASH:
-        try:
-            current_owner = await chain.view(account_id, "owner")
-        except GuardctlError:
-            current_owner = None
-        if current_owner:
-            raise GuardctlError(f"{account_id} already runs an initialised contract (owner {current_owner}); "
-                                f"deploy to a fresh account")
-    available = await chain.available_balance(account_id)
-    if available < needed:
-        raise GuardctlError(f"{account_id} has {format_near(available)} available but the contract's storage "
-                            f"needs about {format_near(needed)}; send it more NEAR first")
-    return identity
-
-
 async def _deploy_with_calls(ctx: Context, chain, args, account_id: str, code: bytes,
                              calls: list[tuple[str, dict]]) -> tuple[dict[str, TxReport], Optional[str]]:
     """Create (with --create) and deploy `account_id`, running `calls` in the deploying transaction."""
@@ -107,7 +88,8 @@ async def _deploy_with_calls(ctx: Context, chain, args, account_id: str, code: b
     if args.create:
         identity, key_path, reports["create"] = await _create_guard_account(ctx, chain, account_id, balance, needed)
     else:
-        identity = await _signer_for_existing(ctx, chain, account_id, needed)
+        identity = await existing_deploy_target(ctx, chain, account_id, needed, what="contract",
+                                                  instead="deploy to a fresh account")
     gas_each = ctx.gas // len(calls)
     actions = [transactions.create_deploy_contract_action(code)]
     actions += [transactions.create_function_call_action(method, json.dumps(call_args).encode(), gas_each, 0)

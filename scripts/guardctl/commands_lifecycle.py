@@ -112,24 +112,25 @@ async def _create_guard_account(ctx: Context, chain, guard: str, balance: Option
     return guard_identity, key_path, report
 
 
-async def _existing_guard_account(ctx: Context, chain, guard: str, needed: int):
-    """The Identity that signs as an existing `guard`, after checking it can take the guard."""
-    guard_identity = ctx.identity(guard)
-    await chain.check_signer(guard_identity)
-    state = await chain.view_account(guard)
+async def existing_deploy_target(ctx: Context, chain, account_id: str, needed: int, *,
+                                 what: str = "guard", instead: str = "use 'guardctl upgrade' to change its code"):
+    """The Identity that signs as an existing `account_id`, after checking it can take the contract:
+    no initialised contract there yet, and enough balance for the contract's storage."""
+    identity = ctx.identity(account_id)
+    await chain.check_signer(identity)
+    state = await chain.view_account(account_id)
     if state["code_hash"] != NO_CODE_HASH:
         try:
-            current_owner = await chain.view(guard, "owner")
+            current_owner = await chain.view(account_id, "owner")
         except GuardctlError:
             current_owner = None
         if current_owner:
-            raise GuardctlError(f"{guard} already runs an initialised guard (owner {current_owner}); "
-                                f"use 'guardctl upgrade' to change its code")
-    available = await chain.available_balance(guard)
+            raise GuardctlError(f"{account_id} already runs an initialised {what} (owner {current_owner}); {instead}")
+    available = await chain.available_balance(account_id)
     if available < needed:
-        raise GuardctlError(f"{guard} has {format_near(available)} available but the guard's storage needs "
+        raise GuardctlError(f"{account_id} has {format_near(available)} available but the {what}'s storage needs "
                             f"about {format_near(needed)}; send it more NEAR first")
-    return guard_identity
+    return identity
 
 
 async def cmd_deploy(ctx: Context, args) -> None:
@@ -157,7 +158,7 @@ async def cmd_deploy(ctx: Context, args) -> None:
             guard_identity, key_path, reports["create"] = await _create_guard_account(
                 ctx, chain, guard, initial_balance, needed)
         else:
-            guard_identity = await _existing_guard_account(ctx, chain, guard, needed)
+            guard_identity = await existing_deploy_target(ctx, chain, guard, needed)
         # init is private to the guard account: deploying and initialising in
         # one transaction signed by the guard leaves no moment in which someone
         # else could initialise it with their own keys.
