@@ -8,9 +8,9 @@ lean stdlib excludes).  The node's own contracts:
   promise_return; near-sdk-style 0 static gas with weight 1.
 * `panicker`: panics, an uncaught exception, a stack-overflow trap, memory
   exhaustion, gas exhaustion.
-* `runtime_probe`: the MicroPython runtime patches' probes (tests/build).
+* `runtime_probe`: the MicroPython runtime patches' probes (tests/toolchain).
 * `int_probe`: integer operations on sent operands, for the differential tests
-  against CPython (tests/build/test_int_differential.py).
+  against CPython (tests/toolchain/test_int_differential.py).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The node's nearc-compiled test contracts, driven over JSON-RPC with py-near as a user would.
 
-tests/build/test_node_contracts.py checks the same contracts in-process; here
+tests/toolchain/test_node_contracts.py checks the same contracts in-process; here
 the whole path is real: py-near signs, `localnet run` decodes, executes the
 receipts (callbacks, rollback, refunds) and answers in NEAR's shapes.
 """

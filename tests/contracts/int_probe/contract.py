@@ -1,6 +1,6 @@
 """Integer probe: every integer operation the guard uses, on operands sent by a test.
 
-tests/build/test_int_differential.py sends batches of cases and compares each
+tests/toolchain/test_int_differential.py sends batches of cases and compares each
 answer with CPython's. Input and output are plain text (one case per line,
 hex operands), not JSON: JSON numbers are capped at 64 characters.
 

@@ -1,7 +1,7 @@
 """Probe contract for the MicroPython runtime: heap use and exceptions raised inside C.
 
 Raw `near` module (no near-sdk-py) so that each call measures the runtime, not the SDK.
-Every probe returns a short text outcome; the tests in tests/build decide what is right.
+Every probe returns a short text outcome; the tests in tests/toolchain decide what is right.
 """
 import json
 

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from tests.build.conftest import TGAS, call, instructions, returned_text
+from tests.toolchain.conftest import TGAS, call, instructions, returned_text
 
 SEED = 20240611
 CASES_RUN = {"count": 0}
