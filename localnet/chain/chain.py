@@ -21,7 +21,7 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -62,7 +62,7 @@ from .state import (
     StateUpdate,
     access_key_storage_usage,
 )
-from .views import Outcome, access_key_view, b64, transaction_view
+from .views import Outcome, access_key_view, action_receipt_view, b64, transaction_view
 
 MIN_REALTIME_STEP_NS = 1_000
 MAX_STEPS_PER_TRANSACTION = 10_000  # far beyond what 300 Tgas can pay for
@@ -89,6 +89,7 @@ class ChainSnapshot:
     transactions: dict
     clock_offset_ns: int
     total_supply: int
+    tx_receipts: dict = field(default_factory=dict)
 
 
 class Chain:
@@ -122,6 +123,7 @@ class Chain:
         self._postponed: dict[bytes, list] = {}  # receipt id -> [receipt, missing input count]
         self._waiting: dict[tuple[str, bytes], bytes] = {}  # (receiver, data id) -> postponed receipt id
         self._received: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._executed: dict[bytes, dict] = {}  # action receipts the running transaction executed
 
         if self._db is not None and self._db.is_initialised():
             self._load()
@@ -170,6 +172,7 @@ class Chain:
         self._blocks: list[Block] = [genesis_block]
         self._block_heights: dict[bytes, int] = {genesis_block.hash: 0}
         self._transactions: dict[bytes, dict] = {}
+        self._tx_receipts: dict[bytes, list[dict]] = {}  # tx hash -> executed receipts (ReceiptViews)
         self._saved_block_count = 0
         self._unsaved_transactions: list[bytes] = []
 
@@ -197,7 +200,7 @@ class Chain:
         self._store = StateStore(self._db.load_state())
         self._blocks = self._db.load_blocks()
         self._block_heights = {block.hash: block.height for block in self._blocks}
-        self._transactions = self._db.load_transactions()
+        self._transactions, self._tx_receipts = self._db.load_transactions()
         self._saved_block_count = len(self._blocks)
         self._unsaved_transactions = []
 
@@ -209,14 +212,15 @@ class Chain:
             return
         if full:
             tx_rows = [
-                (h, position, outcome["transaction"]["signer_id"], outcome)
+                (h, position, outcome["transaction"]["signer_id"], outcome, self._tx_receipts.get(h, []))
                 for position, (h, outcome) in enumerate(self._transactions.items())
             ]
         else:
             # Transactions are only ever appended, so the newest are the last ones.
             first = len(self._transactions) - len(self._unsaved_transactions)
             tx_rows = [
-                (h, first + offset, self._transactions[h]["transaction"]["signer_id"], self._transactions[h])
+                (h, first + offset, self._transactions[h]["transaction"]["signer_id"], self._transactions[h],
+                 self._tx_receipts.get(h, []))
                 for offset, h in enumerate(self._unsaved_transactions)
             ]
         if full:
@@ -532,7 +536,13 @@ class Chain:
         if not (within_blocks or within_time):
             raise InvalidTransaction("Expired")
 
-    def tx_status(self, tx_hash_b58: str, sender_id: str) -> dict:
+    def tx_status(self, tx_hash_b58: str, sender_id: str, *, with_receipts: bool = False) -> dict:
+        """The transaction's FinalExecutionOutcome (RPC `tx`).
+
+        With `with_receipts` it also has `receipts`: every action receipt the
+        transaction executed as nearcore's ReceiptView, in `receipts_outcome`
+        order (RPC `EXPERIMENTAL_tx_status`).
+        """
         with self._lock:
             try:
                 tx_hash = base58.b58decode(tx_hash_b58)
@@ -541,7 +551,14 @@ class Chain:
             outcome = self._transactions.get(tx_hash)
             if outcome is None:
                 raise errors.unknown_transaction(tx_hash_b58)
-            return copy.deepcopy(outcome)
+            outcome = copy.deepcopy(outcome)
+            if with_receipts:
+                outcome["receipts"] = copy.deepcopy(self._tx_receipts.get(tx_hash, []))
+            return outcome
+
+    def tx_receipts(self, tx_hash_b58: str) -> list[dict]:
+        """The action receipts a transaction executed (nearcore's ReceiptView), in `receipts_outcome` order."""
+        return self.tx_status(tx_hash_b58, "", with_receipts=True)["receipts"]
 
     def execute(self, signer_id: str, receiver_id: str, actions: list, *, public_key: bytes | str | None = None) -> TxResult:
         """Run actions as a transaction from `signer_id` without a signature.
@@ -570,7 +587,8 @@ class Chain:
             nonce = key.nonce + 1 if key is not None else self.head.height + 1
             tx = Transaction(signer_id, public_key, nonce, receiver_id, self.head.hash, tuple(actions), None)
             signed = borsh.sign_transaction(tx, lambda tx_hash: UNSIGNED_SIGNATURE)
-            return TxResult(self._run_transaction(signed, verify_signature=False, keyless=keyless))
+            outcome = self._run_transaction(signed, verify_signature=False, keyless=keyless)
+            return TxResult(outcome, copy.deepcopy(self._tx_receipts.get(signed.hash, [])))
 
     def _run_transaction(self, signed: SignedTransaction, *, verify_signature: bool, keyless: bool = False) -> dict:
         block_count, total_supply = len(self._blocks), self._total_supply
@@ -585,10 +603,12 @@ class Chain:
             del self._blocks[block_count:]
             self._total_supply = total_supply
             self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+            self._executed = {}
             raise
 
     def _run_transaction_steps(self, signed: SignedTransaction, *, verify_signature: bool, keyless: bool) -> dict:
         tx = signed.transaction
+        self._executed = {}  # receipt id -> ReceiptView of each action receipt this transaction executes
         ctx = self._next_context()
         update = self._store.update()
         conversion = verify_and_charge_transaction(
@@ -617,7 +637,11 @@ class Chain:
             self._seal_block(ctx, [], block_outcomes, burnt)
 
         final = self._final_outcome(signed, outcomes)
+        executed, self._executed = self._executed, {}
         self._transactions[signed.hash] = final
+        # nearcore lists the receipt behind each receipt outcome, in the same order.
+        receipt_ids = [base58.b58decode(o["id"]) for o in final["receipts_outcome"]]
+        self._tx_receipts[signed.hash] = [executed[r] for r in receipt_ids if r in executed]
         self._unsaved_transactions.append(signed.hash)
         self._save()
         return final
@@ -652,6 +676,8 @@ class Chain:
         for data_id in receipt.input_data_ids:
             data = self._received.pop((receipt.receiver_id, data_id))
             promise_results.append(PromiseResult(data is not None, data or b""))
+        # Viewed before it runs: what the receipt carried when it arrived.
+        self._executed[receipt.receipt_id] = action_receipt_view(receipt)
         result = self._runtime.apply_action_receipt(self._store, receipt, tuple(promise_results), ctx)
         outcomes[result.outcome.id] = result.outcome
         block_outcomes.append(result.outcome)
@@ -715,6 +741,7 @@ class Chain:
                 transactions=dict(self._transactions),
                 clock_offset_ns=self._clock_offset_ns,
                 total_supply=self._total_supply,
+                tx_receipts=dict(self._tx_receipts),
             )
 
     def restore(self, snap: ChainSnapshot) -> None:
@@ -724,6 +751,7 @@ class Chain:
             self._blocks = list(snap.blocks)
             self._block_heights = {block.hash: block.height for block in self._blocks}
             self._transactions = dict(snap.transactions)
+            self._tx_receipts = dict(snap.tx_receipts)
             self._clock_offset_ns = snap.clock_offset_ns
             self._total_supply = snap.total_supply
             self._save(full=True)

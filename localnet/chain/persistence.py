@@ -3,8 +3,9 @@
 Four tables: `meta` (genesis settings, root key, clock, supply), `state`
 (the flat key-value state, see state.py), `blocks` (every block's header
 fields) and `transactions` (each transaction's final outcome as the RPC
-returns it).  The chain writes after every operation that changed
-something, in one SQL transaction, so a crash loses at most that operation.
+returns it, and the action receipts it executed as nearcore's ReceiptViews).
+The chain writes after every operation that changed something, in one SQL
+transaction, so a crash loses at most that operation.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key BLOB PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS transactions (
-    hash BLOB PRIMARY KEY, position INTEGER NOT NULL, signer_id TEXT NOT NULL, outcome TEXT NOT NULL
+    hash BLOB PRIMARY KEY, position INTEGER NOT NULL, signer_id TEXT NOT NULL, outcome TEXT NOT NULL,
+    receipts TEXT NOT NULL DEFAULT '[]'
 );
 """
 
@@ -65,6 +67,10 @@ class ChainDatabase:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(transactions)")}
+        if "receipts" not in columns:
+            # A database written before receipts were kept: its transactions have none.
+            self._db.execute("ALTER TABLE transactions ADD COLUMN receipts TEXT NOT NULL DEFAULT '[]'")
 
     def close(self) -> None:
         self._db.close()
@@ -82,16 +88,22 @@ class ChainDatabase:
         rows = self._db.execute("SELECT height, hash, record FROM blocks ORDER BY height")
         return [block_from_record(height, block_hash, record) for height, block_hash, record in rows]
 
-    def load_transactions(self) -> dict[bytes, dict]:
-        rows = self._db.execute("SELECT hash, outcome FROM transactions ORDER BY position")
-        return {bytes(tx_hash): json.loads(outcome) for tx_hash, outcome in rows}
+    def load_transactions(self) -> tuple[dict[bytes, dict], dict[bytes, list]]:
+        """Each transaction's final outcome and its executed receipts, in submission order."""
+        outcomes, receipts = {}, {}
+        for tx_hash, outcome, tx_receipts in self._db.execute(
+            "SELECT hash, outcome, receipts FROM transactions ORDER BY position"
+        ):
+            outcomes[bytes(tx_hash)] = json.loads(outcome)
+            receipts[bytes(tx_hash)] = json.loads(tx_receipts)
+        return outcomes, receipts
 
     def save(
         self,
         meta: dict[str, str],
         state_changes: Iterable[tuple[bytes, Optional[bytes]]],
         blocks: Iterable[Block],
-        transactions: Iterable[tuple[bytes, int, str, dict]],
+        transactions: Iterable[tuple[bytes, int, str, dict, list]],
     ) -> None:
         with self._transaction():
             self._write(meta, state_changes, blocks, transactions)
@@ -119,8 +131,11 @@ class ChainDatabase:
             ((b.height, b.hash, block_to_record(b)) for b in blocks),
         )
         db.executemany(
-            "INSERT OR REPLACE INTO transactions (hash, position, signer_id, outcome) VALUES (?, ?, ?, ?)",
-            ((h, position, signer, json.dumps(outcome, separators=(",", ":"))) for h, position, signer, outcome in transactions),
+            "INSERT OR REPLACE INTO transactions (hash, position, signer_id, outcome, receipts) VALUES (?, ?, ?, ?, ?)",
+            (
+                (h, position, signer, json.dumps(outcome, separators=(",", ":")), json.dumps(receipts, separators=(",", ":")))
+                for h, position, signer, outcome, receipts in transactions
+            ),
         )
 
     def _transaction(self):

@@ -19,8 +19,9 @@ def decode_return_value(data: bytes) -> Any:
 
 
 class TxResult:
-    def __init__(self, outcome: dict):
+    def __init__(self, outcome: dict, receipt_views: Optional[list[dict]] = None):
         self._outcome = outcome
+        self._receipt_views = list(receipt_views or [])
 
     def outcome_dict(self) -> dict:
         """The FinalExecutionOutcome exactly as the RPC returns it."""
@@ -60,6 +61,60 @@ class TxResult:
     def receipts(self) -> list[dict]:
         """Each receipt's outcome (RPC shape), in the order the RPC lists them."""
         return self._outcome["receipts_outcome"]
+
+    @property
+    def receipt_views(self) -> list[dict]:
+        """The action receipts the transaction executed, as EXPERIMENTAL_tx_status lists them (nearcore's ReceiptView)."""
+        return self._receipt_views
+
+    @property
+    def executed_receipts(self) -> list[dict]:
+        """The action receipts the transaction executed, in `receipts` order, decoded for Python.
+
+        Each is `{"receipt_id" (base58), "predecessor_id", "receiver_id", "signer_id",
+        "gas_price" (int), "actions" (nearcore's JSON views), "function_calls"
+        ([{"method_name", "args" (bytes), "gas", "deposit"}]), "prepaid_gas"
+        (the gas its function calls were given), "deposit" (attached, all actions)}`.
+        NEAR's outcomes show the gas a receipt burnt; only the receipt shows what it was given.
+        """
+        executed = []
+        for view in self._receipt_views:
+            body = view["receipt"].get("Action")
+            if body is None:
+                continue
+            calls = [
+                {
+                    "method_name": action["FunctionCall"]["method_name"],
+                    "args": base64.b64decode(action["FunctionCall"]["args"]),
+                    "gas": int(action["FunctionCall"]["gas"]),
+                    "deposit": int(action["FunctionCall"]["deposit"]),
+                }
+                for action in body["actions"]
+                if isinstance(action, dict) and "FunctionCall" in action
+            ]
+            deposit = sum(
+                int(fields["deposit"])
+                for action in body["actions"]
+                if isinstance(action, dict)
+                for fields in action.values()
+                if isinstance(fields, dict) and "deposit" in fields
+            )
+            executed.append({
+                "receipt_id": view["receipt_id"],
+                "predecessor_id": view["predecessor_id"],
+                "receiver_id": view["receiver_id"],
+                "signer_id": body["signer_id"],
+                "gas_price": int(body["gas_price"]),
+                "actions": body["actions"],
+                "function_calls": calls,
+                "prepaid_gas": sum(call["gas"] for call in calls),
+                "deposit": deposit,
+            })
+        return executed
+
+    def executed_receipt(self, receipt_id: str) -> Optional[dict]:
+        """One of `executed_receipts` by its base58 id (None when it is not an executed action receipt)."""
+        return next((r for r in self.executed_receipts if r["receipt_id"] == receipt_id), None)
 
     @property
     def logs(self) -> list[str]:

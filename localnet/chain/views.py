@@ -166,3 +166,25 @@ class Outcome:
                 "metadata": metadata,
             },
         }
+
+
+def action_receipt_view(receipt) -> dict:
+    """An executed action receipt as nearcore's ReceiptView (EXPERIMENTAL_tx_status `receipts`)."""
+    return {
+        "predecessor_id": receipt.predecessor_id,
+        "receiver_id": receipt.receiver_id,
+        "receipt_id": b58(receipt.receipt_id),
+        "receipt": {
+            "Action": {
+                "signer_id": receipt.signer_id,
+                "signer_public_key": public_key_text(receipt.signer_public_key),
+                "gas_price": str(receipt.gas_price),
+                "output_data_receivers": [
+                    {"data_id": b58(data_id), "receiver_id": receiver_id}
+                    for data_id, receiver_id in receipt.output_data_receivers
+                ],
+                "input_data_ids": [b58(data_id) for data_id in receipt.input_data_ids],
+                "actions": [action_view(a) for a in receipt.actions],
+            }
+        },
+    }

@@ -180,7 +180,7 @@ class RpcMethods:
             "broadcast_tx_async": self.broadcast_tx_async,
             "send_tx": self.send_tx,
             "tx": self.tx,
-            "EXPERIMENTAL_tx_status": self.tx,
+            "EXPERIMENTAL_tx_status": self.experimental_tx_status,
             "sandbox_patch_state": self.sandbox_patch_state,
             "sandbox_fast_forward": self.sandbox_fast_forward,
             "health": self.health,
@@ -334,13 +334,13 @@ class RpcMethods:
         outcome = self._chain(lambda: self.chain.submit_transaction(signed))
         return with_final_status(outcome)
 
-    def tx(self, params: Any) -> dict:
+    def tx(self, params: Any, *, with_receipts: bool = False) -> dict:
         if isinstance(params, list) and len(params) == 1:
             signed = parse_signed_transaction(params[0])
-            return self._tx_for_signed(signed)
+            return self._tx_for_signed(signed, with_receipts=with_receipts)
         if isinstance(params, dict) and "signed_tx_base64" in params:
             signed, _ = parse_send_params({k: v for k, v in params.items() if k in ("signed_tx_base64", "wait_until")})
-            return self._tx_for_signed(signed)
+            return self._tx_for_signed(signed, with_receipts=with_receipts)
         named = positional_or_named(params, ("tx_hash", "sender_account_id"))
         if named is None:
             raise _fail("expected [tx_hash, sender_account_id] or {tx_hash, sender_account_id}")
@@ -351,19 +351,31 @@ class RpcMethods:
         except (ValueError, UnicodeEncodeError):
             raise _fail(f"invalid transaction hash {tx_hash!r}") from None
         sender = require_account_id(named, "sender_account_id")
-        return with_final_status(self._chain(lambda: self.chain.tx_status(tx_hash, sender)))
+        return with_final_status(
+            self._chain(lambda: self.chain.tx_status(tx_hash, sender, with_receipts=with_receipts))
+        )
 
-    def _tx_for_signed(self, signed) -> dict:
+    def experimental_tx_status(self, params: Any) -> dict:
+        """`tx` plus `receipts`: every action receipt the transaction executed (nearcore's ReceiptView)."""
+        return self.tx(params, with_receipts=True)
+
+    def _tx_for_signed(self, signed, *, with_receipts: bool = False) -> dict:
         tx_hash = base58.b58encode(signed.hash).decode("ascii")
+        signer_id = signed.transaction.signer_id
         try:
             return with_final_status(
-                self._chain(lambda: self.chain.tx_status(tx_hash, signed.transaction.signer_id))
+                self._chain(lambda: self.chain.tx_status(tx_hash, signer_id, with_receipts=with_receipts))
             )
         except RpcError as err:
             if err.cause_name != "UNKNOWN_TRANSACTION":
                 raise
         # nearcore submits a transaction it has not seen when asked for its status.
-        return self._submit(signed)
+        outcome = self._submit(signed)
+        if with_receipts:
+            outcome = with_final_status(
+                self._chain(lambda: self.chain.tx_status(tx_hash, signer_id, with_receipts=True))
+            )
+        return outcome
 
     # ---- sandbox ---------------------------------------------------------
 

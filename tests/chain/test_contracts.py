@@ -204,3 +204,40 @@ def test_no_yocto_appears_or_vanishes_except_what_is_burnt(contracts):
     )
     assert total == int(contracts.block("final")["header"]["total_supply"])
     assert total < 10**33
+
+
+def test_tx_result_lists_the_executed_receipts_with_the_gas_each_call_was_given(contracts):
+    result = call(contracts, CALLER, "call_set", CALLEE.encode(), gas=100 * TERA)
+    executed = result.executed_receipts
+    # One per receipt outcome (the action receipts, refunds included), in the same order.
+    assert [r["receipt_id"] for r in executed] == [r["id"] for r in result.receipts]
+
+    first = executed[0]
+    assert (first["predecessor_id"], first["receiver_id"], first["signer_id"]) == ("test.near", CALLER, "test.near")
+    assert first["function_calls"] == [{"method_name": "call_set", "args": CALLEE.encode(), "gas": 100 * TERA, "deposit": 0}]
+    assert first["prepaid_gas"] == 100 * TERA and first["gas_price"] == GAS_PRICE
+
+    [callee_call] = [r for r in executed if r["receiver_id"] == CALLEE and r["function_calls"]]
+    assert callee_call["predecessor_id"] == CALLER and callee_call["signer_id"] == "test.near"
+    assert callee_call["function_calls"] == [{"method_name": "set", "args": b"v1", "gas": 20 * TERA, "deposit": 0}]
+    assert callee_call["prepaid_gas"] == 20 * TERA
+
+    [callback] = [r for r in executed if r["receiver_id"] == CALLER and r["predecessor_id"] == CALLER]
+    assert [c["method_name"] for c in callback["function_calls"]] == ["on_result"]
+    assert callback["prepaid_gas"] == 20 * TERA
+    # The callee's result travels to the callback as data: the receipts say so.
+    views = {v["receipt_id"]: v["receipt"]["Action"] for v in result.receipt_views}
+    [receiver] = views[callee_call["receipt_id"]]["output_data_receivers"]
+    assert receiver["receiver_id"] == CALLER
+    assert views[callback["receipt_id"]]["input_data_ids"] == [receiver["data_id"]]
+    assert result.executed_receipt(callback["receipt_id"]) == callback
+
+    # Refunds come from the system account and call nothing.
+    refunds = [r for r in executed if r["predecessor_id"] == "system"]
+    assert refunds and all(r["function_calls"] == [] and r["prepaid_gas"] == 0 for r in refunds)
+
+    # The RPC's view of the same transaction, also after the tx is looked up again.
+    status = contracts.tx_status(result.transaction_hash, "test.near", with_receipts=True)
+    assert status["receipts"] == result.receipt_views
+    assert {k: v for k, v in status.items() if k != "receipts"} == result.outcome_dict()
+    assert "receipts" not in contracts.tx_status(result.transaction_hash, "test.near")

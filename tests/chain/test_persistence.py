@@ -85,3 +85,23 @@ def test_restore_is_persisted(tmp_path):
         assert reopened.height == 0
         with pytest.raises(ChainError):
             reopened.view_account("alice.test.near")
+
+
+def test_executed_receipts_survive_reopening_and_restore(tmp_path):
+    with Chain(tmp_path, genesis_time_ns=GENESIS_TIME_NS, root_public_key=ROOT_KEY.public_key) as first:
+        key = create_account(first, "alice.test.near", balance=5 * NEAR)
+        outcome = first.submit_transaction(sign(first, key, "alice.test.near", "test.near", [Transfer(NEAR)]))
+        tx_hash = outcome["transaction"]["hash"]
+        receipts = first.tx_receipts(tx_hash)
+        assert receipts[0]["receipt"]["Action"]["actions"] == [{"Transfer": {"deposit": str(NEAR)}}]
+        assert receipts[0]["predecessor_id"] == "alice.test.near"
+
+    with Chain(tmp_path) as second:
+        assert second.tx_receipts(tx_hash) == receipts
+        snap = second.snapshot()
+        later = second.submit_transaction(sign(second, key, "alice.test.near", "test.near", [Transfer(1)]))
+        assert second.tx_receipts(later["transaction"]["hash"])
+        second.restore(snap)
+        assert second.tx_receipts(tx_hash) == receipts
+        with pytest.raises(ChainError):
+            second.tx_receipts(later["transaction"]["hash"])

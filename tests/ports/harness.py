@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import base58
 import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -32,7 +31,6 @@ from localnet.primitives import (
     CreateAccount,
     DeployContract,
     FullAccess,
-    FunctionCall,
     Transfer,
 )
 # Shared with the guard's own Wasm tests and the benchmark (tests/guard_support.py).
@@ -110,44 +108,37 @@ class Issuer:
 
 
 class ReceiptRecorder:
-    """Test instrumentation: remembers each function-call receipt's prepaid gas.
+    """Each receipt of a result with the gas it was given as well as the gas it burnt.
 
     NEAR's outcomes report the gas a receipt burnt, not the gas it was given;
-    nearcore shows that only in the receipt itself (EXPERIMENTAL_tx_status).
-    This wraps the in-process chain's receipt executor (a private attribute:
-    if it moves, `installed` is False and the prepaid-gas figures are missing,
-    nothing else changes).
+    nearcore shows that only in the receipt itself (EXPERIMENTAL_tx_status),
+    which the in-process chain exposes as `TxResult.executed_receipts`.
     """
 
     def __init__(self, chain: Chain):
-        self.by_id: dict[str, dict] = {}
-        runtime = getattr(chain, "_runtime", None)
-        original = getattr(runtime, "apply_action_receipt", None)
-        self.installed = original is not None
-        if not self.installed:
-            return
+        self.chain = chain
 
-        def recording(store, receipt, promise_results, ctx):
-            calls = [a for a in receipt.actions if isinstance(a, FunctionCall)]
+    @staticmethod
+    def _calls_by_id(result) -> dict[str, dict]:
+        by_id = {}
+        for executed in result.executed_receipts:
+            calls = executed["function_calls"]
             if calls:
-                self.by_id[base58.b58encode(receipt.receipt_id).decode()] = {
-                    "receiver_id": receipt.receiver_id,
-                    "predecessor_id": receipt.predecessor_id,
-                    "methods": [a.method_name for a in calls],
-                    "prepaid_gas": sum(a.gas for a in calls),
-                    "args": [a.args for a in calls],
-                    "deposit": sum(a.deposit for a in calls),
+                by_id[executed["receipt_id"]] = {
+                    "methods": [c["method_name"] for c in calls],
+                    "prepaid_gas": executed["prepaid_gas"],
+                    "args": [c["args"] for c in calls],
+                    "deposit": sum(c["deposit"] for c in calls),
                 }
-            return original(store, receipt, promise_results, ctx)
-
-        runtime.apply_action_receipt = recording
+        return by_id
 
     def describe(self, result) -> list[dict]:
         """Every receipt of `result` with its executor, method, burnt and (when known) prepaid gas."""
         rows = []
+        by_id = self._calls_by_id(result)
         for receipt in result.receipts:
             outcome = receipt["outcome"]
-            known = self.by_id.get(receipt["id"], {})
+            known = by_id.get(receipt["id"], {})
             rows.append({
                 "executor_id": outcome["executor_id"],
                 "method": ",".join(known.get("methods", [])) or None,

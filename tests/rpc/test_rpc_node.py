@@ -461,6 +461,62 @@ def test_function_call_to_missing_method_fails_in_the_receipt(network, rpc, gree
     }
 
 
+def _receipt_has_nearcores_shape(receipt: dict) -> dict:
+    """Check one ReceiptView's keys and types; return its Action body."""
+    assert set(receipt) >= {"predecessor_id", "receiver_id", "receipt_id", "receipt"}
+    assert len(base58.b58decode(receipt["receipt_id"])) == 32
+    (kind, body), = ((k, v) for k, v in receipt["receipt"].items())
+    assert kind == "Action", receipt
+    assert set(body) >= {"signer_id", "signer_public_key", "gas_price", "output_data_receivers", "input_data_ids", "actions"}
+    assert body["signer_public_key"].startswith("ed25519:")
+    assert isinstance(body["gas_price"], str) and int(body["gas_price"]) >= 0
+    assert isinstance(body["output_data_receivers"], list) and isinstance(body["input_data_ids"], list)
+    return body
+
+
+def test_experimental_tx_status_lists_the_executed_receipts(network, root_key, rpc, greeter):
+    greeter_id, greeter_key = greeter
+    args = json.dumps({"text": "receipts"}).encode()
+    call = rpc.signed_transaction(greeter_id, greeter_key, greeter_id, (FunctionCall("set_greeting", args, 30 * TGAS, 0),))
+    committed = rpc.result("broadcast_tx_commit", [call])
+    assert "SuccessValue" in committed["status"]
+    tx_hash = committed["transaction"]["hash"]
+
+    found = rpc.result("EXPERIMENTAL_tx_status", [tx_hash, greeter_id])
+    assert found["transaction"]["hash"] == tx_hash and found["status"] == committed["status"]
+    assert found["receipts_outcome"] == committed["receipts_outcome"]
+    outcome_ids = [r["id"] for r in found["receipts_outcome"]]
+    assert [r["receipt_id"] for r in found["receipts"]] == outcome_ids[: len(found["receipts"])]
+    first = found["receipts"][0]
+    assert first["receipt_id"] == found["transaction_outcome"]["outcome"]["receipt_ids"][0]
+    assert (first["predecessor_id"], first["receiver_id"]) == (greeter_id, greeter_id)
+    body = _receipt_has_nearcores_shape(first)
+    assert body["signer_id"] == greeter_id
+    assert body["signer_public_key"] == committed["transaction"]["public_key"]
+    assert body["actions"] == [{"FunctionCall": {
+        "method_name": "set_greeting", "args": base64.b64encode(args).decode(), "gas": 30 * TGAS, "deposit": "0",
+    }}]
+    # The rest (if any) are gas refunds from the system account.
+    assert all(r["predecessor_id"] == "system" for r in found["receipts"][1:])
+    # The same by named parameters; `tx` stays without receipts.
+    assert rpc.result("EXPERIMENTAL_tx_status", {"tx_hash": tx_hash, "sender_account_id": greeter_id}) == found
+    assert "receipts" not in rpc.result("tx", [tx_hash, greeter_id])
+
+    account_id, key = create_account(network, root_key, "receipts")
+    transfer = rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(7),))
+    committed = rpc.result("broadcast_tx_commit", [transfer])
+    assert committed["status"] == {"SuccessValue": ""}
+    assert "receipts" not in committed
+    found = rpc.result("EXPERIMENTAL_tx_status", [committed["transaction"]["hash"], account_id])
+    first = found["receipts"][0]
+    assert first["receipt_id"] == committed["receipts_outcome"][0]["id"]
+    assert (first["predecessor_id"], first["receiver_id"]) == (account_id, network.root_account_id)
+    body = _receipt_has_nearcores_shape(first)
+    assert body["actions"] == [{"Transfer": {"deposit": "7"}}]
+    assert body["output_data_receivers"] == [] and body["input_data_ids"] == []
+    assert "receipts" not in rpc.result("tx", [committed["transaction"]["hash"], account_id])
+
+
 # --------------------------------------------------------------------------
 # Sandbox controls
 
