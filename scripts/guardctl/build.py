@@ -429,7 +429,8 @@ def build_contract(
     if not entry.is_file():
         raise BuildError(f"contract entry module {entry} does not exist")
     settings = BuildSettings(runtime=runtime, heap_size=heap_size,
-                             extra_cflags=tuple(extra_cflags), extra_ldflags=tuple(extra_ldflags),
+                             extra_cflags=contract_cflags(entry.parent) + tuple(extra_cflags),
+                             extra_ldflags=tuple(extra_ldflags),
                              mpy_tool_flags=tuple(mpy_tool_flags))
     if settings.heap_size is not None and runtime == "stock":
         raise ValueError("heap_size needs the patched runtime; the stock port hard-codes 32 KB")
@@ -509,6 +510,22 @@ def _place(source: Path, output: Path) -> None:
 
 
 # --------------------------------------------------------------------------- entry module lookup
+
+
+def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
+    """The contract's own C flags: `[tool.guardctl] cflags` of its pyproject.toml.
+
+    They come before the caller's `extra_cflags` and are part of the build
+    settings (cache key, staging folder).  The guard uses this to build without
+    MicroPython's compiler; contracts that `eval` or `exec` simply omit it.
+    """
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    if not pyproject.exists():
+        return ()
+    flags = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("cflags", [])
+    if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
+        raise BuildError(f"{pyproject}: [tool.guardctl] cflags must be a list of strings")
+    return tuple(flags)
 
 
 def find_entry(contract: Path) -> Path:

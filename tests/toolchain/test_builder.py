@@ -220,3 +220,29 @@ def test_contract_freezes_only_the_micropython_lib_packages_it_imports(folder):
     # micropython-lib's pure-Python binascii shadows the C module and rejects str.
     assert "binascii" not in frozen
     assert frozen <= needed, f"frozen but never imported: {sorted(frozen - needed)}"
+
+
+def test_contract_cflags_come_from_its_pyproject(tmp_path):
+    # The guard is built without MicroPython's compiler; contracts without the
+    # setting (near-sdk-py's eval-based helpers) keep it.
+    guard_flags = builder.contract_cflags(builder.REPO_ROOT / "contract")
+    assert "-DMICROPY_ENABLE_COMPILER=0" in guard_flags
+    assert builder.contract_cflags(tmp_path) == ()
+    (tmp_path / "pyproject.toml").write_text('[tool.guardctl]\nentry = "c.py"\n')
+    assert builder.contract_cflags(tmp_path) == ()
+    (tmp_path / "pyproject.toml").write_text('[tool.guardctl]\ncflags = "-DX=1"\n')
+    with pytest.raises(BuildError):
+        builder.contract_cflags(tmp_path)
+
+
+def test_the_guard_calls_no_compiler():
+    # eval/exec/compile raise "script compilation not supported" in the guard's build.
+    sources = [builder.REPO_ROOT / "contract" / "guard.py", builder.REPO_ROOT / "contract" / "custom_rules.py",
+               *sorted((builder.REPO_ROOT / "contract" / "guard_core").glob("*.py"))]
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Name):
+                assert node.id not in {"eval", "exec", "compile", "__import__"}, path
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
+                assert not any(name.startswith("near_sdk_py") for name in names), path
