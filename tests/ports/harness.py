@@ -215,6 +215,9 @@ class World:
         assert result.succeeded and not result.receipt_failures, (method, result.status, result.logs)
         return result
 
+    def balance(self, account_id: str) -> int:
+        return int(self.chain.view_account(account_id)["amount"])
+
     def now_s(self) -> int:
         return self.chain.block_timestamp // 10**9
 

@@ -29,10 +29,6 @@ PAYLOAD = sample_sign_payload()
 PATH = GUARD_ID + "#" + SUB  # "jwt#https://login.example.com/#google-oauth2|1234567890"
 
 
-def balance(world, account_id):
-    return int(world.chain.view_account(account_id)["amount"])
-
-
 def mpc_requests(result):
     prefix = "mock-mpc sign "
     return [json.loads(log[len(prefix):]) for log in result.logs if log.startswith(prefix)]
@@ -117,7 +113,7 @@ def test_rejected_token_signs_nothing_and_refunds_the_deposit(world, case):
         token = world.token(PAYLOAD, lifetime_s=-1)
     else:
         token = world.token(PAYLOAD, sub="evil#sub")  # the guard refuses it before FastAuth's "Invalid sub"
-    before = balance(world, USER)
+    before = world.balance(USER)
     result = world.sign(token, PAYLOAD, deposit=10**22)
     # FastAuth does not fail the transaction: it logs, refunds and returns nothing.
     assert result.succeeded and not result.receipt_failures, failure_text(result)
@@ -125,7 +121,7 @@ def test_rejected_token_signs_nothing_and_refunds_the_deposit(world, case):
     assert "Guard verification rejected" in result.logs
     assert not mpc_requests(result)
     assert all(r["executor_id"] != MPC for r in world.recorder.describe(result))
-    assert balance(world, USER) == before - result.tokens_burnt  # the 0.01 NEAR came back
+    assert world.balance(USER) == before - result.tokens_burnt  # the 0.01 NEAR came back
 
 
 def test_unknown_guard_prefix_panics(world):

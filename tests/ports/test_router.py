@@ -26,10 +26,6 @@ from .harness import (
 PAYLOAD = sample_sign_payload()
 
 
-def balance(world, account_id):
-    return int(world.chain.view_account(account_id)["amount"])
-
-
 # --------------------------------------------------------------------------- verify through the router
 
 
@@ -155,18 +151,18 @@ def test_guard_name_longer_than_2048_bytes_is_refused(world):
 
 def test_insufficient_deposit_is_refused_and_the_exact_deposit_is_enough(world):
     assert ADD_GUARD_DEPOSIT == 21_120_000_000_000_000_000_000 + NEAR  # 10^19 * 2112 + 1 NEAR
-    before = balance(world, OWNER)
+    before = world.balance(OWNER)
     short = world.call(OWNER, ROUTER, "add_guard", {"guard_name": "g2", "guard_account": GUARD},
                        deposit=ADD_GUARD_DEPOSIT - 1)
     assert "Insufficient deposit. Required: 1.021 NEAR" in failure_text(short)
     # A failed call's deposit goes back to the caller.
-    assert balance(world, OWNER) == before - short.tokens_burnt
+    assert world.balance(OWNER) == before - short.tokens_burnt
 
-    router_before = balance(world, ROUTER)
+    router_before = world.balance(ROUTER)
     exact = world.ok(OWNER, ROUTER, "add_guard", {"guard_name": "g2", "guard_account": GUARD},
                      deposit=ADD_GUARD_DEPOSIT)
     # The router keeps the deposit (it also earns a share of the gas its code burnt).
-    assert balance(world, ROUTER) >= router_before + ADD_GUARD_DEPOSIT
+    assert world.balance(ROUTER) >= router_before + ADD_GUARD_DEPOSIT
     assert exact.succeeded
 
 
