@@ -140,13 +140,7 @@ def _bytes_vec(data, pos):
 
 
 def _string(data, pos):
-    start = pos + 4
-    if start > len(data):
-        raise DecodeError(_TRUNCATED)
-    end = start + int.from_bytes(data[pos:start], "little")
-    if end > len(data):
-        raise DecodeError(_TRUNCATED)
-    raw = data[start:end]
+    raw, end = _bytes_vec(data, pos)
     # ASCII (one max() in C) needs no further check.
     if raw and max(raw) > 127 and not values.is_utf8(raw):
         raise DecodeError("invalid UTF-8")

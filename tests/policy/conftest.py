@@ -31,17 +31,5 @@ def env(_deployed) -> GuardChain:
     return env
 
 
-@pytest.fixture(scope="session")
-def _world():
-    from tests.ports.harness import World
-
-    world = World.create()
-    yield world, world.chain.snapshot()
-    world.chain.close()
-
-
-@pytest.fixture
-def world(_world):
-    world, snapshot = _world
-    world.chain.restore(snapshot)
-    return world
+# The deployed router + FastAuth + guard world, reset for every test (shared with tests/ports).
+from tests.ports.conftest import _world_and_snapshot, world  # noqa: E402,F401
