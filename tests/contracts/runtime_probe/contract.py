@@ -179,3 +179,62 @@ def run_source():
     namespace = {"near": near, "json": json}
     exec(near.input().decode(), namespace)
     _reply(str(namespace.get("result")))
+
+
+# --- runtime patch 11: fast paths (tests/toolchain/test_runtime_fast_paths.py) ---
+
+
+@near.export
+def json_loads_outcome():
+    # json.loads of the raw input: "ok <value as JSON>" or "error".
+    data = near.input()
+    try:
+        value = json.loads(data)
+    except Exception:
+        _reply("error")
+        return
+    _reply("ok " + json.dumps(value))
+
+
+@near.export
+def json_loads_gas():
+    # Wasm gas of one json.loads of the raw input (the probe's own overhead excluded).
+    data = near.input()
+    before = near.used_gas()
+    json.loads(data)
+    _reply(str(near.used_gas() - before))
+
+
+@near.export
+def isascii_outcome():
+    # {"text": str}: str.isascii() of it and bytes/bytearray.isascii() of its
+    # UTF-8 bytes, then of the raw input bytes themselves.
+    data = near.input()
+    text = json.loads(data)["text"]
+    encoded = text.encode()
+    _reply(json.dumps([text.isascii(), encoded.isascii(), bytearray(encoded).isascii(), data.isascii()]))
+
+
+@near.export
+def bytes_from_byte_list_outcome():
+    # {"value": anything}: near.bytes_from_byte_list(value) as hex, or "none".
+    import binascii
+
+    value = json.loads(near.input())["value"]
+    result = near.bytes_from_byte_list(value)
+    _reply("none" if result is None else "bytes " + binascii.hexlify(result).decode())
+
+
+@near.export
+def find_outcome():
+    # {"haystack": str, "needle": str}: every forward search of str and bytes.
+    args = json.loads(near.input())
+    haystack, needle = args["haystack"], args["needle"]
+    raw_haystack, raw_needle = haystack.encode(), needle.encode()
+    _reply(json.dumps([
+        needle in haystack, haystack.find(needle), haystack.count(needle) if needle else -1,
+        haystack.split(needle) if needle else [], haystack.replace(needle, "#") if needle else "",
+        raw_needle in raw_haystack, raw_haystack.find(raw_needle),
+        raw_haystack.replace(raw_needle, b"#").decode() if raw_needle else "",
+        haystack.rfind(needle), haystack.startswith(needle), haystack.endswith(needle),
+    ]))
