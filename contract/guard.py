@@ -16,9 +16,6 @@ Storage layout (all values JSON, keys short ASCII strings):
     owner            account id of the owner
     proposed_owner   account id proposed by the owner, until accepted
     keys             the validated public key set, in `get_public_keys` shape
-    vkeys            the same keys as `verify` reads them: key bytes as hex
-                     strings (guard_core.keys.compact_key), so a verify parses
-                     one string per key instead of one JSON number per byte
     settings         {"audience"?, "issuers"?}
     paused           present (value "1") while the guard is paused
     version          state version written by `migrate`
@@ -26,6 +23,13 @@ Storage layout (all values JSON, keys short ASCII strings):
                      absent while both are off (see _authorization_check)
     c/<account id>   raw 32-byte sha256(jwt) claimed by that account
     h/<32 bytes>     the account holding that claimed hash (bytes key)
+    vstate           everything `verify` reads, derived from the records above
+                     and rewritten by every admin call that changes one of them
+                     (_store_verify_state): {"keys": the key set with key bytes
+                     as hex strings (guard_core.keys.compact_key, one string
+                     per key for json.loads instead of one number per byte),
+                     "settings"?, "authz"?, "paused"?: true}. One storage read
+                     per verify instead of four (~0.06 Tgas each).
 """
 
 import binascii
@@ -33,17 +37,21 @@ import json
 
 import near
 
-from guard_core import claims, keys, reasons, settings, values, verifier
+from guard_core import claims, keys, reasons, values, verifier
+
+values.use_native_bytes_from_list(near.bytes_from_byte_list)  # runtime patch 11
 
 EVENT_STANDARD = "jwt_guard"
 EVENT_VERSION = "1.0.0"
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 # A valid verify call is bounded: a 7168-byte token whose `fatxn` equals
 # `sign_payload` cannot carry more than ~5.3 KB of payload, so its arguments
 # stay far below this. Larger input is answered before it is parsed, because
 # parsing is what costs gas.
 MAX_VERIFY_ARGS_BYTES = 32768
+# What bytes.strip() removes (serde_json tolerates whitespace around a value).
+_STRIPPED_WHITESPACE = b" \t\n\r\x0b\x0c"
 
 INVALID_ARGUMENTS = "Invalid arguments"
 ARGUMENTS_TOO_LARGE = "Arguments too large"
@@ -56,7 +64,9 @@ NOT_INITIALIZED = "The guard is not initialized"
 OWNER_KEY = "owner"
 PROPOSED_OWNER_KEY = "proposed_owner"
 KEYS_KEY = "keys"
-VERIFY_KEYS_KEY = "vkeys"
+VERIFY_STATE_KEY = "vstate"
+# State version 1 kept verify's compact key copy here; `migrate` removes it.
+LEGACY_VERIFY_KEYS_KEY = "vkeys"
 SETTINGS_KEY = "settings"
 PAUSED_KEY = "paused"
 VERSION_KEY = "version"
@@ -81,7 +91,10 @@ def _parse_args(raw):
     Whitespace around the object is allowed, as serde_json allows it; the core
     parser itself insists on a leading '{' and trailing '}'.
     """
-    raw = raw.strip()
+    # bytes.strip() walks the whole input (~350 Wasm instructions per byte),
+    # so it runs only when an end really is whitespace.
+    if raw[:1] in _STRIPPED_WHITESPACE or raw[-1:] in _STRIPPED_WHITESPACE:
+        raw = raw.strip()
     if not raw:
         return {}
     return values.parse_json_object(raw)
@@ -149,12 +162,41 @@ def _validated_keys(candidate):
 
 def _store_keys(key_set):
     _write_json(KEYS_KEY, key_set)
-    _write_json(VERIFY_KEYS_KEY, [keys.compact_key(key) for key in key_set])
+    _store_verify_state(key_set)
 
 
-def _verify_keys():
-    """The key set in its compact verify form (the full form before `migrate`)."""
-    return _read_json(VERIFY_KEYS_KEY) or _read_json(KEYS_KEY, [])
+def _store_verify_state(key_set=None):
+    """Rewrite `vstate` from the records it is derived from (see the module doc).
+
+    Every admin call that writes keys, settings, pause or authz ends here;
+    `key_set` saves re-reading a key set the caller has just written.
+    """
+    if key_set is None:
+        key_set = _read_json(KEYS_KEY, [])
+    state = {"keys": [keys.compact_key(key) for key in key_set]}
+    config = _read_json(SETTINGS_KEY)
+    if config:
+        state["settings"] = config
+    authz = _read_authz()
+    if authz:
+        state["authz"] = authz
+    if near.storage_has_key(PAUSED_KEY):
+        state["paused"] = True
+    _write_json(VERIFY_STATE_KEY, state)
+
+
+def _verify_state():
+    """`vstate`, or the same assembled from its sources if it is missing
+    (state written by version 1, before `migrate`, or no `init` yet)."""
+    state = _read_json(VERIFY_STATE_KEY)
+    if type(state) is dict:
+        return state
+    return {
+        "keys": _read_json(LEGACY_VERIFY_KEYS_KEY) or _read_json(KEYS_KEY, []),
+        "settings": _read_json(SETTINGS_KEY, {}),
+        "authz": _read_authz(),
+        "paused": near.storage_has_key(PAUSED_KEY),
+    }
 
 
 def _key_ids(key_set):
@@ -190,19 +232,19 @@ def _read_claim(account_id):
     return near.storage_read(claim.storage_key(account_id))
 
 
-def _authorization_check(token, predecessor):
+def _authorization_check(token, predecessor, config):
     """The core's step-7 hook (`extra_claims_check`), for one verify call.
 
     It runs only for a token whose signature, fatxn and audience passed, and
     checks, in order: claim mode (when on), the transaction policy (when set;
     only then is sign_payload decoded), and the integrator's rule in
     custom_rules.py. None accepts; the first reason found rejects.
+    config: the stored authz record, or None while both are off.
     """
 
     def check(token_claims, sign_payload):
         reason = None
-        config = _read_authz()
-        if config is not None:
+        if config:
             if config.get("claim_mode") is True:
                 from guard_core import claim
 
@@ -277,19 +319,20 @@ def _verify_call():
         expected_issuer = claims.expected_issuer(guard_id=args.get("guard_id"))
     if expected_issuer is None or "sign_payload" not in args:
         return [False, INVALID_ARGUMENTS]
-    config = _read_json(SETTINGS_KEY, {})
+    state = _verify_state()
+    config = state.get("settings") or {}
     ok, detail = verifier.verify_jwt(
         token,
         args.get("sign_payload"),
-        _verify_keys(),
+        state["keys"],
         expected_issuer,
         _now_seconds(),
         near.sha256,
         _ed25519_verify,
         audience=config.get("audience"),
         issuers=config.get("issuers"),
-        paused=near.storage_has_key(PAUSED_KEY),
-        extra_claims_check=_authorization_check(token, args.get("predecessor")),
+        paused=state.get("paused") is True,
+        extra_claims_check=_authorization_check(token, args.get("predecessor"), state.get("authz")),
     )
     return [ok, detail]
 
@@ -312,10 +355,11 @@ def verify_custom_claims():
         if not args:
             result = [False, INVALID_ARGUMENTS]
         else:
-            config = _read_json(SETTINGS_KEY, {})
+            state = _verify_state()
+            config = state.get("settings") or {}
             ok, detail = verifier.verify_custom_claims(
                 args.get("jwt_payload"), args.get("sign_payload"), config.get("audience"),
-                _authorization_check(args.get("jwt"), args.get("predecessor")),
+                _authorization_check(args.get("jwt"), args.get("predecessor"), state.get("authz")),
             )
             result = [ok, detail]
     except Exception:
@@ -373,15 +417,18 @@ def init():
     if not values.is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": owner must be an account id")
     key_set = _validated_keys(args.get("public_keys"))
+    from guard_core import settings
+
     config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
     if reason is not None:
         _fail(reason)
     _write_json(OWNER_KEY, new_owner)
-    _store_keys(key_set)
+    _write_json(KEYS_KEY, key_set)
     _write_json(SETTINGS_KEY, config)
     _write_json(VERSION_KEY, STATE_VERSION)
     _emit("init", {"owner": new_owner, "kids": _key_ids(key_set), "settings": config})
     _init_authorization(args.get("policy"), args.get("claim_mode"))
+    _store_verify_state(key_set)
 
 
 @near.export
@@ -407,10 +454,9 @@ def migrate():
     if near.predecessor_account_id() != near.current_account_id():
         _fail(ONLY_SELF)
     previous = _read_json(VERSION_KEY, 0)
-    if not near.storage_has_key(VERIFY_KEYS_KEY):
-        key_set = _read_json(KEYS_KEY)
-        if key_set is not None:
-            _store_keys(key_set)
+    if near.storage_has_key(KEYS_KEY):
+        _store_verify_state()
+    near.storage_remove(LEGACY_VERIFY_KEYS_KEY)
     _write_json(VERSION_KEY, STATE_VERSION)
     _emit("contract_migrated", {"from_version": previous, "to_version": STATE_VERSION})
     _return_json(STATE_VERSION)
@@ -460,10 +506,13 @@ def set_settings():
     """Owner: set or clear (null) the required audience and issuer allow-list."""
     _assert_owner()
     args = _admin_args("audience", "issuers")
+    from guard_core import settings
+
     config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
     if reason is not None:
         _fail(reason)
     _write_json(SETTINGS_KEY, config)
+    _store_verify_state()
     _emit("settings_set", config)
 
 
@@ -502,6 +551,7 @@ def pause():
     _assert_owner()
     _admin_args()
     _write_json(PAUSED_KEY, 1)
+    _store_verify_state()
     _emit("paused", {"by": near.predecessor_account_id()})
 
 
@@ -510,6 +560,7 @@ def unpause():
     _assert_owner()
     _admin_args()
     near.storage_remove(PAUSED_KEY)
+    _store_verify_state()
     _emit("unpaused", {"by": near.predecessor_account_id()})
 
 
@@ -537,6 +588,7 @@ def set_policy():
     else:
         config["policy"] = rules
     _write_authz(config)
+    _store_verify_state()
     _emit("policy_set", {"policy": rules})
 
 
@@ -560,6 +612,7 @@ def set_claim_mode():
     else:
         config.pop("claim_mode", None)
     _write_authz(config)
+    _store_verify_state()
     _emit("claim_mode_set", {"enabled": enabled})
 
 

@@ -29,14 +29,12 @@ def parse_payload(payload_bytes):
 def check_custom_claims(claims, sign_payload, audience=None):
     """`fatxn` equals `sign_payload` byte for byte; `aud` contains `audience`
     when one is configured (None or "" means not configured)."""
-    if not values.is_byte_list(sign_payload):
+    payload_bytes = values.bytes_from_list(sign_payload)
+    if payload_bytes is None:
         return reasons.INVALID_SIGN_PAYLOAD
-    fatxn = claims.get("fatxn")
-    # List equality runs in C, and makes every item equal to a byte value;
-    # but 1.0 == 1 and True == 1 there, so the item types are checked too.
-    if type(fatxn) is not list or fatxn != sign_payload:
-        return reasons.FATXN_MISMATCH
-    if not values.all_ints(fatxn):
+    # Compared as bytes: a fatxn item that merely equals a byte value (1.0 and
+    # true both == 1 in a list comparison) makes it no byte list at all.
+    if values.bytes_from_list(claims.get("fatxn")) != payload_bytes:
         return reasons.FATXN_MISMATCH
     if audience:
         aud = claims.get("aud")

@@ -18,7 +18,12 @@ neither a gap nor an overlap.
 
 import sys
 
-from . import reasons, rs256, values
+from . import reasons, values
+
+# RSA modulus sizes accepted, in bytes (2048, 3072 and 4096 bits); rs256 checks
+# them again. Here rather than imported from rs256, so that a verify of an EdDSA
+# token never imports the RS256 module (which imports them from here).
+RS256_MODULUS_SIZES = (256, 384, 512)
 
 # MicroPython: `ubinascii` is always the C module (see b64url.py).
 if sys.implementation.name == "micropython":
@@ -66,7 +71,7 @@ def validate_public_key(key):
     normalised = {}
     if alg == "RS256":
         n = key.get("n")
-        if not values.is_byte_list(n) or len(n) not in rs256.MODULUS_SIZES:
+        if not values.is_byte_list(n) or len(n) not in RS256_MODULUS_SIZES:
             return None, reasons.KEY_BAD_MODULUS_SIZE
         if n[0] == 0:
             return None, reasons.KEY_MODULUS_LEADING_ZERO
@@ -190,7 +195,7 @@ def _key_bytes(value):
 def rs256_modulus(key):
     """Modulus bytes of a stored RS256 key, or None if the stored key is corrupt."""
     n = _key_bytes(key.get("n"))
-    if n is None or len(n) not in rs256.MODULUS_SIZES or key.get("e") != RS256_EXPONENT:
+    if n is None or len(n) not in RS256_MODULUS_SIZES or key.get("e") != RS256_EXPONENT:
         return None
     return n
 

@@ -52,8 +52,7 @@ def check_policy(policy, token_claims, sign_payload):
 
     sign_payload: bytes, or a list of ints 0-255 that the caller has already
     validated -- as the core's check_custom_claims does at step 7, before the
-    hook that calls this runs. It is not validated again here: on NEAR,
-    values.is_byte_list costs ~1.5 Tgas per KB of payload.
+    hook that calls this runs. It is not validated again here.
     """
     if type(sign_payload) is list:
         sign_payload = bytes(sign_payload)

@@ -6,8 +6,9 @@ fool (no BER leniency, no garbage after the hash, padding length fixed by the
 modulus size and always >= 8 bytes of FF for the sizes we accept).
 """
 
+from .keys import RS256_MODULUS_SIZES as MODULUS_SIZES
+
 PUBLIC_EXPONENT = 65537
-MODULUS_SIZES = (256, 384, 512)
 
 # DER of DigestInfo{ AlgorithmIdentifier{ sha256, NULL }, OCTET STRING(32) }.
 DIGEST_INFO_SHA256 = (

@@ -141,8 +141,7 @@ def _bytes_vec(data, pos):
 
 def _string(data, pos):
     raw, end = _bytes_vec(data, pos)
-    # ASCII (one max() in C) needs no further check.
-    if raw and max(raw) > 127 and not values.is_utf8(raw):
+    if not values.is_utf8(raw):
         raise DecodeError("invalid UTF-8")
     return raw.decode(), end
 

@@ -12,6 +12,16 @@ the integer 1 on either.
 
 import json
 
+# str/bytes.isascii(): CPython has it; on NEAR runtime patch 11 adds it (a C
+# loop, where max() over the bytes costs ~290 Wasm instructions per byte).
+# A MicroPython without the patch falls back to max().
+_HAS_ISASCII = hasattr(b"", "isascii")
+
+# A C bytes_from_list with the same answers, installed by the shell on NEAR
+# (runtime patch 11's near.bytes_from_byte_list): the per-item checks below
+# cost ~1,700 Wasm instructions per item in bytecode.
+_native_bytes_from_list = None
+
 # JWT NumericDate values and key windows are unix seconds; anything outside
 # [0, 2**63) is treated as malformed rather than as "far past/future".
 MAX_NUMERIC_DATE = 9223372036854775807
@@ -30,21 +40,31 @@ def all_ints(items):
     return not items or set(map(type, items)) == _INT_ONLY
 
 
-def is_byte_list(value):
-    """True for a list whose items are all exact ints in 0..255 (JSON bytes)."""
-    if type(value) is not list:
-        return False
-    if not value:
-        return True
-    # min/max (C) are safe once every item is known to be an int.
-    return all_ints(value) and min(value) >= 0 and max(value) <= 255
+def use_native_bytes_from_list(function):
+    """Make bytes_from_list (and is_byte_list) call `function`, a C version
+    that gives the same answers for every value; None restores this module's."""
+    global _native_bytes_from_list
+    _native_bytes_from_list = function
 
 
 def bytes_from_list(value):
-    """bytes for a valid JSON byte list, None otherwise."""
-    if not is_byte_list(value):
+    """bytes for a list whose items are all exact ints in 0..255 (a JSON byte
+    array), None for anything else."""
+    if _native_bytes_from_list is not None:
+        return _native_bytes_from_list(value)
+    if type(value) is not list:
+        return None
+    if not value:
+        return b""
+    # min/max (C) are safe once every item is known to be an int.
+    if not all_ints(value) or min(value) < 0 or max(value) > 255:
         return None
     return bytes(value)
+
+
+def is_byte_list(value):
+    """True for a list whose items are all exact ints in 0..255 (JSON bytes)."""
+    return bytes_from_list(value) is not None
 
 
 _ACCOUNT_ID_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -78,10 +98,10 @@ def is_str_list(value):
 def is_utf8(data):
     """Strict UTF-8 check (no overlongs, no surrogates, nothing above U+10FFFF).
 
-    ASCII, by far the common case for JWTs, is settled by one `max` in C; the
+    ASCII, by far the common case for JWTs, is settled by one C call; the
     byte loop only runs for data that holds non-ASCII bytes.
     """
-    if not data or max(data) < 0x80:
+    if not data or (data.isascii() if _HAS_ISASCII else max(data) < 0x80):
         return True
     size = len(data)
     i = 0

@@ -41,6 +41,8 @@ ALREADY_INITIALIZED = "The guard is already initialized"
 NOT_PROPOSED = "Only the proposed owner can accept ownership"
 PAYLOAD = sample_sign_payload()
 TGAS = 10**12
+# The contract's state version, read from its source (guard.py imports `near`).
+STATE_VERSION = int(re.search(r"^STATE_VERSION = (\d+)$", (GUARD_DIR / "guard.py").read_text(), re.M).group(1))
 
 
 def new_key(index=1, **extra):
@@ -416,14 +418,17 @@ def test_init_event_and_state(bare):
     assert result.succeeded, result.status
     assert_event(bare, result, "init", {"owner": OWNER, "kids": ["a", None], "settings": {"audience": "https://app.example"}})
     storage = bare.state()["storage"]
-    assert set(storage) == {b"owner", b"keys", b"vkeys", b"settings", b"version"}
-    # verify's compact copy of the key set: key bytes as hex strings
+    assert set(storage) == {b"owner", b"keys", b"settings", b"version", b"vstate"}
+    # verify's one record: the key set with key bytes as hex strings, and the settings
     stored = json.loads(storage[b"keys"])
-    compact = json.loads(storage[b"vkeys"])
+    verify_state = json.loads(storage[b"vstate"])
+    assert verify_state["settings"] == {"audience": "https://app.example"}
+    assert set(verify_state) == {"keys", "settings"}  # no authz, not paused
+    compact = verify_state["keys"]
     assert [key.get("kid") for key in compact] == ["a", None]
     assert bytes.fromhex(compact[0]["n"]) == bytes(stored[0]["n"]) and compact[0]["e"] == [1, 0, 1]
     assert bytes.fromhex(compact[1]["x"]) == bytes(stored[1]["x"]) and compact[1]["alg"] == "EdDSA"
-    assert json.loads(storage[b"version"]) == 1
+    assert json.loads(storage[b"version"]) == STATE_VERSION
 
 
 def test_init_only_by_the_guard_account_itself(bare, wasm):
@@ -497,14 +502,14 @@ def test_update_contract_with_the_same_wasm_keeps_state_and_runs_migrate(env, wa
     events = env.events(result)
     assert [event["event"] for event in events] == ["contract_update_requested", "contract_migrated"]
     assert events[0]["data"] == [{"code_size": len(wasm), "code_hash": hashlib.sha256(wasm).hexdigest()}]
-    assert events[1]["data"] == [{"from_version": 1, "to_version": 1}]
-    assert result.return_value == 1  # migrate's value, through promise_return
+    assert events[1]["data"] == [{"from_version": STATE_VERSION, "to_version": STATE_VERSION}]
+    assert result.return_value == STATE_VERSION  # migrate's value, through promise_return
     assert env.state() == before
 
 
 @pytest.fixture(scope="session")
 def wasm_v2():
-    """The guard with STATE_VERSION 2: the same sources with one constant changed.
+    """The guard with the next STATE_VERSION: the same sources with one constant changed.
 
     Built from a copy under .cache/ (cached by content like every build, so only
     the first session after a change of contract/ pays for compiling it).
@@ -516,8 +521,9 @@ def wasm_v2():
         shutil.rmtree(copy_dir)
     shutil.copytree(GUARD_DIR, copy_dir, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime"))
     source = (copy_dir / "guard.py").read_text()
-    patched, count = re.subn(r"^STATE_VERSION = 1$", "STATE_VERSION = 2", source, flags=re.M)
-    assert count == 1, "contract/guard.py no longer defines STATE_VERSION = 1"
+    patched, count = re.subn(rf"^STATE_VERSION = {STATE_VERSION}$", f"STATE_VERSION = {STATE_VERSION + 1}",
+                             source, flags=re.M)
+    assert count == 1, f"contract/guard.py no longer defines STATE_VERSION = {STATE_VERSION}"
     (copy_dir / "guard.py").write_text(patched)
     return build_contract(copy_dir / "guard.py", copy_dir / "build" / "guard.wasm").path.read_bytes()
 
@@ -531,18 +537,19 @@ def test_update_contract_to_a_new_build_keeps_keys_and_owner_and_migrates(env, w
     assert result.succeeded and not result.receipt_failures, (result.status, result.receipt_failures)
     update, migrate = env.events(result)
     assert update["event"] == "contract_update_requested" and update["data"][0]["code_hash"] == hashlib.sha256(wasm_v2).hexdigest()
-    assert migrate["event"] == "contract_migrated" and migrate["data"] == [{"from_version": 1, "to_version": 2}]
+    assert migrate["event"] == "contract_migrated" and migrate["data"] == [
+        {"from_version": STATE_VERSION, "to_version": STATE_VERSION + 1}]
     after = env.state()
     assert after["code_hash"] != before["code_hash"]
     assert base64.b64decode(env.chain.view_code(GUARD)["code_base64"]) == wasm_v2
     assert _storage_without_version(env) == {k: v for k, v in before["storage"].items() if k != b"version"}
-    assert json.loads(after["storage"][b"version"]) == 2
+    assert json.loads(after["storage"][b"version"]) == STATE_VERSION + 1
     assert env.view("owner") == OWNER
     assert env.view("get_public_keys") == matrix_public_keys()
     assert env.verify_view(router_args(token, PAYLOAD)) == [True, SUB]
     # And back again: the v1 code migrates "down" to its own version.
     result = env.call(OWNER, "update_contract", wasm, gas=300 * TGAS)
-    assert env.events(result)[1]["data"] == [{"from_version": 2, "to_version": 1}]
+    assert env.events(result)[1]["data"] == [{"from_version": STATE_VERSION + 1, "to_version": STATE_VERSION}]
 
 
 def test_update_contract_with_broken_code_fails_and_keeps_the_old_code(env):
@@ -557,3 +564,71 @@ def test_update_contract_needs_code(env):
     before = env.state()
     assert_panicked(env, env.call(OWNER, "update_contract", b""), "Wasm")
     assert env.state() == before
+
+
+# ----------------------------------------------------------------------------- vstate: verify's one record
+
+
+def _expected_verify_state(env):
+    """vstate as it must be: derived from what the views report."""
+    from guard_core.keys import compact_key
+
+    expected = {"keys": [compact_key(key) for key in env.view("get_public_keys")]}
+    if env.view("get_settings"):
+        expected["settings"] = env.view("get_settings")
+    authz = {}
+    if env.view("get_policy") is not None:
+        authz["policy"] = env.view("get_policy")
+    if env.view("get_claim_mode"):
+        authz["claim_mode"] = True
+    if authz:
+        expected["authz"] = authz
+    if env.view("is_paused"):
+        expected["paused"] = True
+    return expected
+
+
+def test_every_admin_change_rewrites_the_verify_state(env):
+    policy = {"receivers": ["wrap.near"], "actions": ["FunctionCall"]}
+    steps = [
+        ("set_settings", {"audience": "https://app.example", "issuers": ["https://a/"]}),
+        ("pause", None),
+        ("add_public_key", {"public_key": new_key(index=2, kid="extra")}),
+        ("set_policy", {"policy": policy}),
+        ("set_claim_mode", {"enabled": True}),
+        ("unpause", None),
+        ("remove_public_key", {"kid": "extra"}),
+        ("set_policy", {"policy": None}),
+        ("set_claim_mode", {"enabled": False}),
+        ("set_settings", {}),
+        ("set_public_keys", {"public_keys": [new_key(index=3, kid="only")]}),
+    ]
+    for method, args in steps:
+        env.ok(OWNER, method, args)
+        state = json.loads(env.state()["storage"][b"vstate"])
+        assert state == _expected_verify_state(env), method
+
+
+def test_verify_answers_from_the_sources_without_a_vstate_and_migrate_writes_it(env, wasm):
+    """State version 1 had no vstate (a `vkeys` key list instead): until `migrate`
+    runs, verify assembles the same record from the separate ones."""
+    from guard_core.keys import compact_key
+
+    env.ok(OWNER, "set_settings", {"audience": "https://app.example"})
+    legacy_keys = json.dumps([compact_key(key) for key in env.view("get_public_keys")]).encode()
+    env.chain.patch_state([
+        {"Data": {"account_id": GUARD, "data_key": base64.b64encode(b"vstate").decode(),
+                  "value": base64.b64encode(b"null").decode()}},
+        {"Data": {"account_id": GUARD, "data_key": base64.b64encode(b"vkeys").decode(),
+                  "value": base64.b64encode(legacy_keys).decode()}},
+    ])
+    token = sign_token(rsa_key(2048), claims(env.now_s, PAYLOAD, aud="https://app.example"), kid="rs2048")
+    assert env.verify_view(router_args(token, PAYLOAD)) == [True, SUB]
+    other_audience = sign_token(rsa_key(2048), claims(env.now_s, PAYLOAD, aud="https://other/"), kid="rs2048")
+    assert env.verify_view(router_args(other_audience, PAYLOAD)) == [False, reasons.AUDIENCE_MISMATCH]
+    result = env.call(OWNER, "update_contract", wasm, gas=300 * TGAS)
+    assert result.succeeded and not result.receipt_failures, (result.status, result.receipt_failures)
+    storage = env.state()["storage"]
+    assert b"vkeys" not in storage
+    assert json.loads(storage[b"vstate"]) == _expected_verify_state(env)
+    assert env.verify_view(router_args(token, PAYLOAD)) == [True, SUB]
