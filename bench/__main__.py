@@ -96,7 +96,7 @@ def format_table(results: dict) -> str:
     lines.append(f"{'NEAR locked by the account after init (1 key)':<48} "
                  f"{storage['account_lock_near_after_init_1_key']:>13.5f} NEAR")
     lines.append("Tgas = gas_burnt of the receipt executing the method (views called as transactions); "
-                 "targets are the issue tracker's, for later optimisation")
+                 "targets are issue #6's, held by tests/guard/test_gas_budgets.py")
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ from tests.guard_support import (
 TGAS = 10**12
 KB = 1024
 
-# The issue tracker's targets for later optimisation (not today's ceilings).
+# Issue #6's targets; tests/guard/test_gas_budgets.py fails when one is crossed.
 WASM_TARGET_KB = 220
 VIEW_TARGET_TGAS = 4.0
 EIGHT_KEYS_KID_FACTOR = 1.1  # 8 keys + kid: at most 1.1x the one-key verify
