@@ -15,9 +15,10 @@ lean stdlib excludes).  The node's own contracts:
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
-from guardctl.build import build_contract, find_entry, source_hash, BuildSettings
+from guardctl.build import build_contract, contract_cflags, find_entry, source_hash, BuildSettings
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 NODE_CONTRACTS = ("state", "caller", "callee", "panicker")
@@ -30,20 +31,25 @@ def contract_entry(name: str) -> Path:
     return find_entry(folder)
 
 
-def built_contract(name: str, runtime: str = "patched") -> Path:
+def built_contract(name: str, runtime: str = "patched", cflags_of: Path | None = None) -> Path:
     """Build (or take from the cache) contract `name` and return its Wasm path.
 
     The Wasm lands in `tests/contracts/<name>/build/` (gitignored); a rebuild
     happens only when the contract's sources, the runtime patches, the
-    toolchain or the runtime choice changed.
+    toolchain or the runtime choice changed.  `cflags_of` (a contract folder,
+    e.g. the guard's) adds that contract's `[tool.guardctl] cflags`, so a probe
+    can run on the runtime exactly as that contract is built.
     """
     entry = contract_entry(name)
-    key = source_hash(entry, BuildSettings(runtime=runtime))
-    return _built(entry, runtime, key)
+    extra = contract_cflags(cflags_of) if cflags_of is not None else ()
+    key = source_hash(entry, BuildSettings(runtime=runtime, extra_cflags=extra))
+    return _built(entry, runtime, extra, key)
 
 
 @functools.lru_cache(maxsize=None)
-def _built(entry: Path, runtime: str, key: str) -> Path:
+def _built(entry: Path, runtime: str, extra_cflags: tuple[str, ...], key: str) -> Path:
     suffix = "" if runtime == "patched" else f".{runtime}"
+    if extra_cflags:
+        suffix += "." + hashlib.sha256(repr(extra_cflags).encode()).hexdigest()[:8]
     output = entry.parent / "build" / f"{entry.stem if entry.stem != 'contract' else entry.parent.name}{suffix}.wasm"
-    return build_contract(entry, output, runtime=runtime).path
+    return build_contract(entry, output, runtime=runtime, extra_cflags=extra_cflags).path

@@ -214,6 +214,42 @@ def test_every_verify_reason_reachable_from_the_shell_is_covered():
     assert set(reasons.VERIFY_REASONS) - unreachable <= covered
 
 
+# ----------------------------------------------------------------------------- numbers that are not integers
+#
+# The guard's lean build keeps float (contract/pyproject.toml): a JSON number with
+# a fraction or an exponent parses as a float, as before. exp and nbf must be
+# integers (an integral float such as 1e10 or N.0 is not one); iat is not checked,
+# and other claims are the issuer's business. A build without float support would
+# change the last two (json.loads would refuse the whole payload): these tests say so.
+
+
+def _claims_text(env, **numbers):
+    """The valid claims as JSON text, with `numbers` written verbatim as JSON number tokens."""
+    text = json.dumps(claims(env.now_s, PAYLOAD, **{name: None for name in numbers}), separators=(",", ":"))
+    return (text[:-1] + "".join(f',"{name}":{token}' for name, token in numbers.items()) + "}").encode()
+
+
+@pytest.mark.parametrize("name, token", [
+    ("exp", "1.5"), ("exp", "1e10"), ("exp", "{exp}.0"), ("exp", "{exp}e0"), ("exp", "1e999999"), ("exp", "-0.0"),
+    ("nbf", "1.5"), ("nbf", "1e10"), ("nbf", "{nbf}.0"),
+])
+@pytest.mark.parametrize("kid", ["rs2048", "ed"])
+def test_a_float_exp_or_nbf_is_an_invalid_payload(env, kid, name, token):
+    token = token.format(exp=env.now_s + 3600, nbf=env.now_s - 60)
+    signed = sign_token(matrix_private_key(kid), _claims_text(env, **{name: token}), kid=kid)
+    check(env, router_args(signed, PAYLOAD), [False, reasons.INVALID_PAYLOAD])
+    check(env, fastauth_args(signed, PAYLOAD), [False, reasons.INVALID_PAYLOAD])
+
+
+@pytest.mark.parametrize("name, token", [
+    ("iat", "1.5"), ("iat", "1e10"), ("iat", "{iat}.25"), ("score", "0.5"), ("ratio", "-2.5e-3"),
+])
+def test_a_float_in_an_unchecked_claim_does_not_matter(env, name, token):
+    token = token.format(iat=env.now_s - 10)
+    signed = sign_token(ed25519_key(), _claims_text(env, **{name: token}), kid="ed")
+    check(env, router_args(signed, PAYLOAD), [True, SUB])
+
+
 def test_rsa_signature_of_another_modulus_size_is_refused_not_a_panic(env):
     """A 512-byte signature checked against the 2048-bit key named by kid (the Rust guard panics)."""
     good = sign_token(rsa_key(4096), claims(env.now_s, PAYLOAD), kid="rs4096")

@@ -246,3 +246,38 @@ def test_the_guard_calls_no_compiler():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
                 assert not any(name.startswith("near_sdk_py") for name in names), path
+
+
+def test_the_guards_cflags_name_real_runtime_switches():
+    """A misspelt -D switches nothing off, silently: every macro the guard's lean build
+    sets (contract/pyproject.toml) must be a switch the patched runtime defines with
+    #ifndef, in py/mpconfig.h or the port's mpconfigport.h (patch 10)."""
+    tree = builder.materialise_runtime("patched") / "micropython"
+    headers = (tree / "py" / "mpconfig.h").read_text() + (tree / "ports" / "webassembly-near" / "mpconfigport.h").read_text()
+    flags = builder.contract_cflags(builder.REPO_ROOT / "contract")
+    names = [flag[2:].split("=")[0] for flag in flags]
+    assert all(flag.startswith("-D") for flag in flags), flags
+    assert len(names) == len(set(names)), "a switch set twice"
+    for name in names:
+        assert f"#ifndef {name}\n" in headers, f"{name} is not a runtime switch"
+
+
+# What the guard's lean runtime still has of MicroPython's built-in modules
+# (contract/pyproject.toml turns the rest off); its own modules are frozen.
+GUARD_BUILTIN_MODULES = {"near", "json", "binascii", "ubinascii", "sys"}
+
+
+def test_the_guard_imports_only_modules_its_lean_build_keeps():
+    contract = builder.REPO_ROOT / "contract"
+    local = {"guard", "custom_rules", "guard_core"}
+    for path in [contract / "guard.py", contract / "custom_rules.py", *sorted((contract / "guard_core").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module.split(".")[0]]
+            else:
+                continue
+            for module in modules:
+                assert module in GUARD_BUILTIN_MODULES | local, (
+                    f"{path.name} imports {module}: not in the guard's lean runtime (contract/pyproject.toml cflags)")

@@ -6,6 +6,8 @@ multiplication (contract/runtime/README.md). Every integer operation the guard
 and its shell use is checked here on the patched runtime, as NEAR runs it
 (tests/contracts/int_probe), with thousands of random operands and the edge
 values: 0, 1, n-1, n, all-ones, leading zero bytes, host u64/u128 values.
+Every case runs twice: on the runtime built with the port's defaults, and
+built with the guard's own cflags (its lean build, contract/pyproject.toml).
 """
 from __future__ import annotations
 
@@ -13,15 +15,20 @@ import random
 
 import pytest
 
+from tests.buildfixtures import GUARD_DIR
 from tests.toolchain.conftest import TGAS, call, instructions, returned_text
 
 SEED = 20240611
 CASES_RUN = {"count": 0}
 
 
-@pytest.fixture(scope="module")
-def probe(contract_builder) -> bytes:
-    with open(contract_builder("int_probe"), "rb") as handle:
+@pytest.fixture(scope="module", params=["port-defaults", "guard-cflags"])
+def probe(request, contract_builder) -> bytes:
+    """int_probe on the runtime as test contracts get it, and as the guard gets it:
+    with the guard's own cflags (contract/pyproject.toml, its lean build), so the
+    integers tested are the ones the guard computes with."""
+    cflags_of = GUARD_DIR if request.param == "guard-cflags" else None
+    with open(contract_builder("int_probe", cflags_of=cflags_of), "rb") as handle:
         return handle.read()
 
 
