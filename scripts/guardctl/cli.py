@@ -109,6 +109,8 @@ def build_parser() -> Parser:
     sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
     sub.add_argument("--audience", help="require this aud in every token")
     sub.add_argument("--issuer", action="append", metavar="ISS", help="issuer allow-list entry (repeatable)")
+    sub.add_argument("--policy", metavar="FILE", help="transaction policy (.toml or .json, as for `policy set`)")
+    sub.add_argument("--claim-mode", action="store_true", help="turn claim mode on from the start")
     sub.add_argument("--wasm", metavar="PATH", help="Wasm to deploy (default: build contract/guard.py)")
 
     sub = command(commands, "upgrade", lifecycle.cmd_upgrade, "replace the guard's code, keeping its state",

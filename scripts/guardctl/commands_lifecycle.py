@@ -150,6 +150,13 @@ async def cmd_deploy(ctx: Context, args) -> None:
         raise GuardctlError(f"--initial-balance {format_near(initial_balance)} cannot pay for the guard's storage; "
                             f"it needs at least {format_near(needed)} for {len(code)} bytes of code and its state")
     init_args = {"owner": owner, "public_keys": public_keys, **settings}
+    if args.policy:
+        # Imported here: commands_policy itself imports this module.
+        from .commands_policy import load_policy
+
+        init_args["policy"] = load_policy(args.policy)  # validated with the guard's own code
+    if args.claim_mode:
+        init_args["claim_mode"] = True
 
     reports: dict[str, TxReport] = {}
     key_path = None
@@ -177,6 +184,10 @@ async def cmd_deploy(ctx: Context, args) -> None:
              f"keys: {len(public_keys)} ({kids})"]
     if settings:
         lines.append(f"settings: {settings}")
+    if args.policy or args.claim_mode:
+        from .commands_policy import policy_lines
+
+        lines += policy_lines(init_args.get("policy"), args.claim_mode)
     if key_path:
         lines.append(f"{guard}'s full-access key: {key_path}")
     lines += [gas_line(label, report) for label, report in reports.items()]
@@ -184,6 +195,7 @@ async def cmd_deploy(ctx: Context, args) -> None:
     ctx.out.result({
         "guard": guard, "owner": deployed_owner, "code_hash": deployed_hash, "code_size": len(code),
         "keys": [summarise(key, now) for key in public_keys], "settings": settings,
+        "policy": init_args.get("policy"), "claim_mode": bool(args.claim_mode),
         "key_file": str(key_path) if key_path else None,
         "transactions": {label: report.as_json() for label, report in reports.items()},
         "gas_burnt": total_gas,

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from cli_support import unique_name
 from localnet import borsh
 from localnet.primitives import FunctionCall, Transaction, Transfer
 
@@ -175,3 +176,29 @@ def test_claim_warns_when_claim_mode_is_off(guardctl, guard, make_account, test_
     token = mint(guardctl, test_keys["ed1"], "00")
     run = guardctl.ok("--account", user.account_id, "--guard", guard, "claim", "--token", token)
     assert "claim mode is off" in run.stdout
+
+
+def test_deploy_with_a_policy_and_claim_mode(guardctl, root, owner, guard_wasm, test_keys, tmp_path):
+    """`deploy --policy FILE --claim-mode`: init sets both, so the guard never runs without them."""
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(POLICY_TOML)
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.ok("--account", root.account_id, "--guard", guard, "--json", "deploy", "--create",
+                      "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                      "--policy", str(policy_file), "--claim-mode", "--wasm", str(guard_wasm))
+    result = run.json()
+    assert result["policy"] == NORMALISED and result["claim_mode"] is True
+    assert show(guardctl, guard) == {"guard": guard, "policy": NORMALISED, "claim_mode": True}
+
+
+def test_deploy_refuses_an_invalid_policy_before_any_transaction(guardctl, root, owner, guard_wasm, test_keys,
+                                                                 tmp_path):
+    policy_file = tmp_path / "policy.json"
+    policy_file.write_text('{"receivers": "wrap.near"}')
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--policy", str(policy_file), "--wasm", str(guard_wasm))
+    assert run.stderr.startswith("guardctl: error: ") and "policy.json" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert guardctl.fails("--guard", guard, "info").returncode != 0  # the account was never created
