@@ -165,12 +165,9 @@ def _store_keys(key_set):
     _store_verify_state(key_set)
 
 
-def _store_verify_state(key_set=None):
-    """Rewrite `vstate` from the records it is derived from (see the module doc).
-
-    Every admin call that writes keys, settings, pause or authz ends here;
-    `key_set` saves re-reading a key set the caller has just written.
-    """
+def _verify_state_from_sources(key_set=None):
+    """The `vstate` record, assembled from the records it is derived from (see
+    the module doc); `key_set` saves re-reading a key set just written."""
     if key_set is None:
         key_set = _read_json(KEYS_KEY, [])
     state = {"keys": [keys.compact_key(key) for key in key_set]}
@@ -182,21 +179,21 @@ def _store_verify_state(key_set=None):
         state["authz"] = authz
     if near.storage_has_key(PAUSED_KEY):
         state["paused"] = True
-    _write_json(VERIFY_STATE_KEY, state)
+    return state
+
+
+def _store_verify_state(key_set=None):
+    """Every admin call that writes keys, settings, pause or authz ends here."""
+    _write_json(VERIFY_STATE_KEY, _verify_state_from_sources(key_set))
 
 
 def _verify_state():
-    """`vstate`, or the same assembled from its sources if it is missing
-    (state written by version 1, before `migrate`, or no `init` yet)."""
+    """`vstate`, or the same assembled afresh when it is missing (state written
+    by version 1, before `migrate`; or no `init` yet)."""
     state = _read_json(VERIFY_STATE_KEY)
     if type(state) is dict:
         return state
-    return {
-        "keys": _read_json(LEGACY_VERIFY_KEYS_KEY) or _read_json(KEYS_KEY, []),
-        "settings": _read_json(SETTINGS_KEY, {}),
-        "authz": _read_authz(),
-        "paused": near.storage_has_key(PAUSED_KEY),
-    }
+    return _verify_state_from_sources()
 
 
 def _key_ids(key_set):
