@@ -19,3 +19,10 @@ def network(tmp_path_factory) -> NetworkHandle:
     """A running NEAR node and its funded root account."""
     with start_network(tmp_path_factory.mktemp("network")) as handle:
         yield handle
+
+
+@pytest.fixture(scope="session")
+def network_name(network) -> str:
+    """What to pass as guardctl's --network: the public network's name when tests run against one."""
+    chain_id = network.rpc("status", [])["result"]["chain_id"]
+    return chain_id if chain_id in ("testnet", "mainnet") else "localnet"

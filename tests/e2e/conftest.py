@@ -26,13 +26,6 @@ REPO_ROOT = HERE.parents[1]
 
 
 @pytest.fixture(scope="session")
-def network_name(network) -> str:
-    """What to pass as --network: the public network's name when the suite runs against one."""
-    chain_id = network.rpc("status", [])["result"]["chain_id"]
-    return chain_id if chain_id in ("testnet", "mainnet") else "localnet"
-
-
-@pytest.fixture(scope="session")
 def credentials_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("e2e-credentials")
 

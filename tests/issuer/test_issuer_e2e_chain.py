@@ -49,9 +49,7 @@ POLICY = {"receivers": ["*.test.near"], "actions": ["Transfer"], "max_deposit_pe
 
 
 @pytest.fixture(scope="module")
-def chain(network, tmp_path_factory):
-    chain_id = network.rpc("status", [])["result"]["chain_id"]
-    network_name = chain_id if chain_id in ("testnet", "mainnet") else "localnet"
+def chain(network, network_name, tmp_path_factory):
     credentials = tmp_path_factory.mktemp("issuer-e2e-credentials")
     near = Near(network, network_name, credentials)
     guardctl = Guardctl(network.rpc_url, network_name, credentials, tmp_path_factory.mktemp("issuer-e2e-cwd"))
