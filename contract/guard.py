@@ -39,7 +39,8 @@ import near
 
 from guard_core import claims, keys, reasons, values, verifier
 
-values.use_native_bytes_from_list(near.bytes_from_byte_list)  # runtime patch 11
+# C versions of two byte loops (runtime patches 11 and 12).
+values.use_native(bytes_from_list=near.bytes_from_byte_list, json_text_within=near.json_text_within)
 
 EVENT_STANDARD = "jwt_guard"
 EVENT_VERSION = "1.0.0"
@@ -50,6 +51,18 @@ STATE_VERSION = 2
 # stay far below this. Larger input is answered before it is parsed, because
 # parsing is what costs gas.
 MAX_VERIFY_ARGS_BYTES = 32768
+# What json.loads costs grows with the strings it builds and with nesting, so
+# arguments are measured in C (values.json_text_within) before they are
+# parsed. A verify call holds 4 names and at most 4 string values (8 strings)
+# nested 2 deep; the bounds leave room for a few unknown arguments, which are
+# ignored, and refuse what could only be an attempt to burn gas.
+MAX_VERIFY_ARG_STRINGS = 32
+MAX_VERIFY_ARG_DEPTH = 8
+# Admin arguments: the largest valid ones are a full key set (16 keys of up to
+# 8 strings) and a full policy (guard_core.policy.MAX_POLICY_STRINGS); the
+# depth bound also keeps every error path's json.dumps from recursing deep.
+MAX_ADMIN_ARG_STRINGS = 512
+MAX_ADMIN_ARG_DEPTH = 8
 # What bytes.strip() removes (serde_json tolerates whitespace around a value).
 _STRIPPED_WHITESPACE = b" \t\n\r\x0b\x0c"
 
@@ -85,8 +98,9 @@ def _fail(message):
     near.panic_utf8(message)
 
 
-def _parse_args(raw):
-    """JSON arguments as a dict (empty input is `{}`), or None.
+def _parse_args(raw, max_strings, max_depth):
+    """JSON arguments as a dict (empty input is `{}`), or None (also for
+    arguments beyond the bounds, see values.parse_json_object).
 
     Whitespace around the object is allowed, as serde_json allows it; the core
     parser itself insists on a leading '{' and trailing '}'.
@@ -97,18 +111,19 @@ def _parse_args(raw):
         raw = raw.strip()
     if not raw:
         return {}
-    return values.parse_json_object(raw)
+    return values.parse_json_object(raw, max_strings, max_depth)
 
 
 def _input_object():
-    return _parse_args(near.input())
+    return _parse_args(near.input(), MAX_ADMIN_ARG_STRINGS, MAX_ADMIN_ARG_DEPTH)
 
 
 def _admin_args(*names):
     """Arguments of an admin call; unknown or malformed arguments abort it."""
     args = _input_object()
     if args is None:
-        _fail(INVALID_ARGUMENTS + ": expected a JSON object")
+        _fail(INVALID_ARGUMENTS + ": expected a JSON object of at most %d strings, nested at most %d deep"
+              % (MAX_ADMIN_ARG_STRINGS, MAX_ADMIN_ARG_DEPTH))
     for name in args:
         if name not in names:
             _fail(INVALID_ARGUMENTS + ": unexpected argument " + json.dumps(name))
@@ -303,7 +318,7 @@ def _verify_call():
     # input_len (runtime patch 07) measures the input without copying it.
     if near.input_len() > MAX_VERIFY_ARGS_BYTES:
         return [False, ARGUMENTS_TOO_LARGE]
-    args = _parse_args(near.input())
+    args = _parse_args(near.input(), MAX_VERIFY_ARG_STRINGS, MAX_VERIFY_ARG_DEPTH)
     if not args:
         return [False, INVALID_ARGUMENTS]
     # The router sends {issuer, jwt}; FastAuth and the seed interface send
@@ -348,7 +363,9 @@ def verify():
 def verify_custom_claims():
     """[true, ""] or [false, reason] for an already decoded payload."""
     try:
-        args = None if near.input_len() > MAX_VERIFY_ARGS_BYTES else _parse_args(near.input())
+        args = None
+        if near.input_len() <= MAX_VERIFY_ARGS_BYTES:
+            args = _parse_args(near.input(), MAX_VERIFY_ARG_STRINGS, MAX_VERIFY_ARG_DEPTH)
         if not args:
             result = [False, INVALID_ARGUMENTS]
         else:

@@ -6,6 +6,11 @@ Each check returns None when it passes and a reason string when it fails.
 from . import reasons, values
 
 MAX_SUBJECT_BYTES = 256
+# The payload is parsed only once its signature holds, but a genuine token is
+# bounded too (values.json_text_within), so that no token an issuer signs can
+# make a verify cost more than the promised ceiling.
+MAX_PAYLOAD_STRINGS = 128
+MAX_PAYLOAD_DEPTH = 16
 
 
 def parse_payload(payload_bytes):
@@ -14,7 +19,7 @@ def parse_payload(payload_bytes):
     Requires `sub` and `iss` strings, integer `exp` and, when present, integer
     `nbf` (JSON true/false and floats are not integers here).
     """
-    claims = values.parse_json_object(payload_bytes)
+    claims = values.parse_json_object(payload_bytes, MAX_PAYLOAD_STRINGS, MAX_PAYLOAD_DEPTH)
     if claims is None:
         return None, reasons.INVALID_PAYLOAD
     if type(claims.get("sub")) is not str or type(claims.get("iss")) is not str:

@@ -10,6 +10,13 @@ MAX_TOKEN_BYTES = 7168
 
 SUPPORTED_ALGORITHMS = ("RS256", "EdDSA")
 
+# The header is parsed before the signature is checked, so anyone can make the
+# guard parse one: its strings and nesting are bounded first (values.
+# json_text_within). Real headers hold a handful of members ("alg", "kid",
+# "typ", at most a "jwk" or an "x5c" list).
+MAX_HEADER_STRINGS = 32
+MAX_HEADER_DEPTH = 4
+
 
 class SplitToken:
     """The parts of a well-shaped token.
@@ -58,7 +65,7 @@ def split_token(token):
 
 def parse_header(header_bytes):
     """((alg, kid_or_None), None) or (None, reason)."""
-    header = values.parse_json_object(header_bytes)
+    header = values.parse_json_object(header_bytes, MAX_HEADER_STRINGS, MAX_HEADER_DEPTH)
     if header is None:
         return None, reasons.INVALID_HEADER
     alg = header.get("alg")

@@ -93,7 +93,7 @@ def _verify(
     if not candidates:
         return False, reasons.NO_VALID_KEY
     # A kid that names a stored key selects at most one, so more means unpinned.
-    if alg == "RS256" and len(candidates) > keys.MAX_UNPINNED_RS256_KEYS:
+    if alg == "RS256" and len(candidates) > 1 and keys.rs256_work(candidates) > keys.MAX_UNPINNED_RS256_WORK:
         return False, reasons.KEY_ID_REQUIRED
 
     # 5. Signature.
@@ -166,7 +166,9 @@ def verify_custom_claims(jwt_payload, sign_payload, audience=None, extra_claims_
         payload_bytes = values.bytes_from_list(jwt_payload)
         if payload_bytes is None:
             return False, reasons.INVALID_PAYLOAD
-        token_claims = values.parse_json_object(payload_bytes)
+        token_claims = values.parse_json_object(
+            payload_bytes, claims_mod.MAX_PAYLOAD_STRINGS, claims_mod.MAX_PAYLOAD_DEPTH
+        )
         if token_claims is None:
             return False, reasons.INVALID_PAYLOAD
         reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)

@@ -259,8 +259,13 @@ def build_corpus(context=None):
     # Nesting CPython's parser still accepts (it refuses ~1000 levels by
     # recursion depth); with a wrong signature, so both runtimes agree.
     forged = b"\x01" * 256
-    add("header/deeply-nested-arrays", context.rs256(header=b'{"alg":"RS256","x":' + b"[" * 500 + b"]" * 500 + b"}", signature_override=forged), reasons.INVALID_SIGNATURE)
-    add("header/deeply-nested-objects", context.rs256(header=b'{"alg":"RS256","x":' + b'{"a":' * 400 + b"1" + b"}" * 400 + b"}", signature_override=forged), reasons.INVALID_SIGNATURE)
+    # Headers are bounded before they are parsed (jws.MAX_HEADER_STRINGS / _DEPTH).
+    add("header/deeply-nested-arrays", context.rs256(header=b'{"alg":"RS256","x":' + b"[" * 500 + b"]" * 500 + b"}", signature_override=forged), reasons.INVALID_HEADER)
+    add("header/deeply-nested-objects", context.rs256(header=b'{"alg":"RS256","x":' + b'{"a":' * 400 + b"1" + b"}" * 400 + b"}", signature_override=forged), reasons.INVALID_HEADER)
+    add("header/nested-to-the-bound", context.rs256(header=b'{"alg":"RS256","x":[[[1]]]}', signature_override=forged), reasons.INVALID_SIGNATURE)
+    add("header/many-keys", context.rs256(header=b"{" + b"".join(b'"k%d":0,' % i for i in range(40)) + b'"alg":"RS256"}', signature_override=forged), reasons.INVALID_HEADER)
+    add("header/many-keys-lenient-json", context.rs256(header=b"{" + b"".join(b'"k%d" 0 ' % i for i in range(40)) + b'"alg":"RS256"}', signature_override=forged), reasons.INVALID_HEADER)
+    add("header/strings-to-the-bound", context.rs256(header=b"{" + b"".join(b'"k%d":0,' % i for i in range(14)) + b'"alg":"RS256","kid":"x"}', signature_override=forged), reasons.INVALID_SIGNATURE)
     add("header/deeply-nested-unbalanced", context.rs256(header=b'{"alg":"RS256","x":' + b"[" * 2000 + b"}"), reasons.INVALID_HEADER)
     add("header/deeply-nested-5000", context.rs256(header=b'{"alg":"RS256","x":' + b"[" * 5000 + b"]" * 5000 + b"}"), reasons.TOKEN_TOO_LARGE)
 
@@ -413,10 +418,12 @@ def build_corpus(context=None):
         ("one-byte-long", sign_payload + [0]),
         ("nested", [sign_payload]),
         ("huge-int", sign_payload[:-1] + [2**70]),
-        ("strings", [str(b) for b in sign_payload]),
+        ("strings", [str(b) for b in sign_payload[:32]]),
         ("reversed", sign_payload[::-1]),
     ]:
         add(f"fatxn/{name}", context.eddsa(context.claims(fatxn=fatxn)), reasons.FATXN_MISMATCH)
+    # A payload of more strings than claims.MAX_PAYLOAD_STRINGS is refused before it is parsed.
+    add("fatxn/strings-beyond-the-payload-bound", context.eddsa(context.claims(fatxn=[str(b) for b in sign_payload] * 2)), reasons.INVALID_PAYLOAD)
     add("fatxn/missing", context.eddsa(context.claims(fatxn=None)), reasons.FATXN_MISMATCH)
     add("fatxn/null", context.eddsa(payload=json.dumps(dict(context.claims(), fatxn=None)).encode()), reasons.FATXN_MISMATCH)
     add("fatxn/rs256-one-byte-off", context.rs256(context.claims(fatxn=sign_payload[:-1] + [sign_payload[-1] ^ 1])), reasons.FATXN_MISMATCH)

@@ -390,7 +390,7 @@ def test_core_survives_hostile_json_under_micropython(micropython, tmp_path):
         "import sys\n"
         "from guard_core import values\n"
         "for text in %r:\n"
-        "    sys.stdout.write(repr(values.parse_json_object(text.encode())) + '\\n')\n"
+        "    sys.stdout.write(repr(values.parse_json_object(text.encode(), 100, 100)) + '\\n')\n"
         "sys.stdout.write('END\\n')\n" % (hostile,)
     )
     result = _run_source(micropython, tmp_path, source)

@@ -149,6 +149,48 @@ def test_bytes_from_byte_list_random_lists(probe_wasm):
         assert text == ("none" if expected is None else "bytes " + expected.hex()), value
 
 
+# --- near.json_text_within (runtime patch 12) -------------------------------------------
+
+JSON_TEXT_CASES = [
+    b"", b"{}", b'{"a":"b"}', b'{"a\\"b":"c\\\\"}', b'["]","[","{"]', b"[[[[[[]]]]]]", b"]]]]{}", b'"\\',
+    b'"abc', b'{"\xc3\xa9":1}', b'{"a":"\xc3"}', b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\x80",
+    b'"\\\xc3\xa9"', "é€😀".encode(), b'{"k" 0 "j" 1}', b"[" * 40 + b"]" * 40, b'"",' * 50,
+]
+
+
+def _json_text_within_on_chain(probe_wasm, data: bytes, strings, depth) -> str:
+    return returned_text(call(probe_wasm["patched"], "json_text_within_outcome",
+                              {"data_hex": data.hex(), "strings": strings, "depth": depth}))
+
+
+@pytest.mark.parametrize("data", JSON_TEXT_CASES, ids=lambda data: repr(data)[:30])
+def test_json_text_within_matches_guard_core(probe_wasm, data):
+    for strings, depth in ((0, 0), (1, 1), (3, 2), (50, 40), (100, 100)):
+        expected = values.json_text_within(data, strings, depth)
+        assert _json_text_within_on_chain(probe_wasm, data, strings, depth) == repr(expected), (data, strings, depth)
+
+
+def test_json_text_within_random_json_like_bytes(probe_wasm):
+    rng = random.Random(12)
+    alphabet = b'{}[]",:\\ab1\xc3\xa9\xe2\x82\xac\xed\xf0\x9f\x80'
+    for _ in range(60):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        strings, depth = rng.randrange(0, 8), rng.randrange(0, 6)
+        expected = values.json_text_within(data, strings, depth)
+        assert _json_text_within_on_chain(probe_wasm, data, strings, depth) == repr(expected), data
+
+
+@pytest.mark.parametrize("value", ["{}", None, 5, [1, 2], {"a": 1}])
+def test_json_text_within_answers_false_to_anything_but_bytes(probe_wasm, value):
+    text = returned_text(call(probe_wasm["patched"], "json_text_within_outcome", {"value": value, "strings": 9, "depth": 9}))
+    assert text == "False"
+    for strings, depth in (("9", 9), (9, None), (2**70, 9)):
+        text = returned_text(call(probe_wasm["patched"], "json_text_within_outcome",
+                                  {"data_hex": "7b7d", "strings": strings, "depth": depth}))
+        assert text == "False", (strings, depth)
+        assert values.json_text_within(b"{}", strings, depth) is False
+
+
 # --- forward byte searches -----------------------------------------------------------
 
 FIND_CASES = [

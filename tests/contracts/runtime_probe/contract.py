@@ -226,6 +226,17 @@ def bytes_from_byte_list_outcome():
 
 
 @near.export
+def json_text_within_outcome():
+    # {"data_hex": hex, "strings": n, "depth": n} or {"value": anything, ...}:
+    # near.json_text_within on those bytes (or on the value as given).
+    import binascii
+
+    args = json.loads(near.input())
+    data = binascii.unhexlify(args["data_hex"]) if "data_hex" in args else args["value"]
+    _reply(repr(near.json_text_within(data, args["strings"], args["depth"])))
+
+
+@near.export
 def find_outcome():
     # {"haystack": str, "needle": str}: every forward search of str and bytes.
     args = json.loads(near.input())
