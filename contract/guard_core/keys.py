@@ -35,11 +35,17 @@ _HEX_DIGITS = "0123456789abcdef"
 
 MAX_KEYS = 16
 # A token that does not name a stored key by `kid` is tried against every
-# valid key of its algorithm. Each RS256 key tried costs a full modular
-# exponentiation (the bulk of verify's gas), and FastAuth leaves a guard about
-# 70 Tgas, so such tokens are refused when more keys than this would be tried.
+# valid key of its algorithm. Each RS256 key tried costs a modular
+# exponentiation (the bulk of verify's gas), and its cost grows with the square
+# of the modulus: a 4096-bit key costs about four 2048-bit ones. So the work a
+# kid-less token may cause is capped in units of a 1024-bit exponentiation
+# (rs256_work): 12 units are three 2048-bit keys (an old, a current and a next
+# key during a rotation) or one 3072-bit key. Beyond that the token must name
+# its key; a single valid key is always tried, whatever its size. With the
+# largest policy and token this keeps a verify under 30 Tgas (45 with a
+# 4096-bit key), tests/guard/test_worst_case_gas.py measures it.
 # EdDSA checks are a cheap host call and are not capped.
-MAX_UNPINNED_RS256_KEYS = 4
+MAX_UNPINNED_RS256_WORK = 12
 MAX_KID_CHARS = 128
 ED25519_KEY_SIZE = 32
 RS256_EXPONENT = [1, 0, 1]
@@ -87,6 +93,10 @@ def validate_public_key(key):
         x = key.get("x")
         if not values.is_byte_list(x) or len(x) != ED25519_KEY_SIZE:
             return None, reasons.KEY_BAD_ED25519
+        from . import edwards
+
+        if not edwards.is_safe_public_key(bytes(x)):
+            return None, reasons.KEY_UNSAFE_ED25519
         normalised["alg"] = alg
         normalised["x"] = list(x)
 
@@ -190,6 +200,24 @@ def _key_bytes(value):
             return None
         return binascii.unhexlify(value)
     return values.bytes_from_list(value)
+
+
+def rs256_work(candidates):
+    """The exponentiation work of trying each key of `candidates` (stored
+    RS256 keys), in units of a 1024-bit modulus: (modulus bytes / 128)²
+    each; a corrupt key counts as the largest size."""
+    work = 0
+    for key in candidates:
+        n = key.get("n")
+        size = 0
+        if type(n) is str:
+            size = len(n) // 2  # compact_key's hex form
+        elif type(n) is list:
+            size = len(n)
+        if size not in RS256_MODULUS_SIZES:
+            size = RS256_MODULUS_SIZES[-1]
+        work += (size // 128) * (size // 128)
+    return work
 
 
 def rs256_modulus(key):

@@ -10,15 +10,17 @@ every client that matches on it.
 | `Token too large`        | the token is longer than 7168 bytes                                   |
 | `Malformed token`        | not a string, not ASCII, not three base64url segments (no padding,    |
 |                          | canonical encoding), or an undecodable payload segment               |
-| `Invalid header`         | header is not a UTF-8 JSON object, `alg` missing or not a string,     |
-|                          | `kid` not a string, or a `crit` parameter is present                  |
+| `Invalid header`         | header is not a UTF-8 JSON object (of at most 32 strings, nested at   |
+|                          | most 4 deep), `alg` missing or not a string, `kid` not a string, or a |
+|                          | `crit` parameter is present                                           |
 | `Unsupported algorithm`  | `alg` is anything but `RS256` or `EdDSA` (`none`, `HS256`, ...)       |
-| `Key id required`        | the token names no stored `kid` while more than 4 RS256 keys are      |
-|                          | valid: each key tried costs a full RSA check, so gas stays bounded    |
+| `Key id required`        | the token names no stored `kid` while the valid RS256 keys would cost |
+|                          | more than three 2048-bit RSA checks (keys.MAX_UNPINNED_RS256_WORK)    |
 | `No valid key`           | no stored key of the header's algorithm is valid now (or the key      |
 |                          | named by `kid` has another algorithm or is outside its window)       |
 | `Invalid signature`      | the signature does not verify with any candidate key                  |
-| `Invalid payload`        | payload is not a UTF-8 JSON object with string `sub` and `iss`,       |
+| `Invalid payload`        | payload is not a UTF-8 JSON object (of at most 128 strings, nested at |
+|                          | most 16 deep) with string `sub` and `iss`,                            |
 |                          | integer `exp` and optional integer `nbf` (0 <= value < 2**63)         |
 | `Invalid sign_payload`   | `sign_payload` is not a list of integers 0-255                        |
 | `fatxn mismatch`         | `fatxn` missing, not a list of integers 0-255, or not equal to        |
@@ -89,6 +91,7 @@ KEY_EVEN_MODULUS = "Invalid key: n must be odd"
 KEY_MODULUS_LEADING_ZERO = "Invalid key: n must not start with a zero byte"
 KEY_BAD_EXPONENT = "Invalid key: e must be [1, 0, 1]"
 KEY_BAD_ED25519 = "Invalid key: x must be 32 bytes"
+KEY_UNSAFE_ED25519 = "Invalid key: x must be the canonical encoding of an Ed25519 point of large order"
 KEY_BAD_KID = "Invalid key: kid must be a string of 1 to 128 characters"
 KEY_BAD_WINDOW_TYPE = "Invalid key: not_before and not_after must be integers in [0, 2**63)"
 KEY_EMPTY_WINDOW = "Invalid key: not_before must be earlier than not_after"

@@ -63,19 +63,19 @@ def _odd(values):
         ({"alg": "EdDSA", "x": [7] * 31}, reasons.KEY_BAD_ED25519),
         ({"alg": "EdDSA", "x": [7] * 33}, reasons.KEY_BAD_ED25519),
         ({"alg": "EdDSA"}, reasons.KEY_BAD_ED25519),
-        ({"alg": "EdDSA", "x": [7] * 32, "n": [1]}, reasons.KEY_UNKNOWN_FIELD),
-        ({"alg": "none", "x": [7] * 32}, reasons.KEY_UNSUPPORTED_ALG),
+        ({"alg": "EdDSA", "x": [9] * 32, "n": [1]}, reasons.KEY_UNKNOWN_FIELD),
+        ({"alg": "none", "x": [9] * 32}, reasons.KEY_UNSUPPORTED_ALG),
         ({"alg": "HS256", "k": [1, 2]}, reasons.KEY_UNSUPPORTED_ALG),
-        ({"alg": "EdDSA", "x": [7] * 32, "kid": "k" * 129}, reasons.KEY_BAD_KID),
-        ({"alg": "EdDSA", "x": [7] * 32, "kid": ""}, reasons.KEY_BAD_KID),
-        ({"alg": "EdDSA", "x": [7] * 32, "kid": 5}, reasons.KEY_BAD_KID),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_before": 1.5}, reasons.KEY_BAD_WINDOW_TYPE),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_before": True}, reasons.KEY_BAD_WINDOW_TYPE),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_after": "10"}, reasons.KEY_BAD_WINDOW_TYPE),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_after": -1}, reasons.KEY_BAD_WINDOW_TYPE),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_after": 2**63}, reasons.KEY_BAD_WINDOW_TYPE),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_before": 10, "not_after": 10}, reasons.KEY_EMPTY_WINDOW),
-        ({"alg": "EdDSA", "x": [7] * 32, "not_before": 11, "not_after": 10}, reasons.KEY_EMPTY_WINDOW),
+        ({"alg": "EdDSA", "x": [9] * 32, "kid": "k" * 129}, reasons.KEY_BAD_KID),
+        ({"alg": "EdDSA", "x": [9] * 32, "kid": ""}, reasons.KEY_BAD_KID),
+        ({"alg": "EdDSA", "x": [9] * 32, "kid": 5}, reasons.KEY_BAD_KID),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_before": 1.5}, reasons.KEY_BAD_WINDOW_TYPE),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_before": True}, reasons.KEY_BAD_WINDOW_TYPE),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_after": "10"}, reasons.KEY_BAD_WINDOW_TYPE),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_after": -1}, reasons.KEY_BAD_WINDOW_TYPE),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_after": 2**63}, reasons.KEY_BAD_WINDOW_TYPE),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_before": 10, "not_after": 10}, reasons.KEY_EMPTY_WINDOW),
+        ({"alg": "EdDSA", "x": [9] * 32, "not_before": 11, "not_after": 10}, reasons.KEY_EMPTY_WINDOW),
     ],
 )
 def test_key_rejections(key, reason):
@@ -103,7 +103,7 @@ def test_key_set_rules():
 
 
 def test_window_bounds_are_inclusive_start_exclusive_end():
-    key = {"alg": "EdDSA", "x": [7] * 32, "not_before": 100, "not_after": 200}
+    key = {"alg": "EdDSA", "x": [9] * 32, "not_before": 100, "not_after": 200}
     assert not keys.is_active(key, 99)
     assert keys.is_active(key, 100)
     assert keys.is_active(key, 199)

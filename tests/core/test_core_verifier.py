@@ -351,10 +351,34 @@ def test_rotation_window_switches_keys_at_the_instant():
     assert verify(new_token, key_set, now=switch) == (True, SUBJECT)
 
 
-def test_keys_of_other_modulus_sizes_are_skipped_cheaply():
+def test_a_token_of_one_modulus_size_verifies_beside_keys_of_other_sizes():
     signer = rsa_private_key(3072)
-    key_set = [rs256_key(rsa_private_key(2048)), rs256_key(rsa_private_key(4096)), rs256_key(signer)]
-    assert verify(sign_jws(rs256_header(), claims(), signer), key_set) == (True, SUBJECT)
+    key_set = [rs256_key(rsa_private_key(2048), kid="a"), rs256_key(rsa_private_key(4096), kid="b"), rs256_key(signer, kid="c")]
+    assert verify(sign_jws(rs256_header(kid="c"), claims(), signer), key_set) == (True, SUBJECT)
+    # Unpinned, the three would cost 4 + 16 + 9 units of work: a kid is required.
+    assert verify(sign_jws(rs256_header(), claims(), signer), key_set) == (False, reasons.KEY_ID_REQUIRED)
+
+
+@pytest.mark.parametrize(
+    "sizes,allowed",
+    [
+        ((2048,) * 3, True),  # 3 x 4 units
+        ((2048,) * 4, False),
+        ((3072,), True),  # 9
+        ((4096,), True),  # 16 units, but a lone key is always tried
+        ((4096, 2048), False),
+        ((3072, 2048), False),  # 13
+    ],
+)
+def test_unpinned_keys_are_capped_by_the_work_they_cost(sizes, allowed):
+    signer = rsa_private_key(sizes[-1], index=len(sizes))
+    key_set = [rs256_key(rsa_private_key(bits, index=i), kid="k%d" % i) for i, bits in enumerate(sizes[:-1])]
+    key_set.append(rs256_key(signer, kid="signer"))
+    assert keys.rs256_work(key_set) == sum((bits // 1024) ** 2 for bits in sizes)
+    expected = (True, SUBJECT) if allowed else (False, reasons.KEY_ID_REQUIRED)
+    assert verify(_signed(header=rs256_header(), key=signer), key_set) == expected
+    # Naming the key always works: one exponentiation.
+    assert verify(_signed(header=rs256_header(kid="signer"), key=signer), key_set) == (True, SUBJECT)
 
 
 # --- verify_custom_claims view -------------------------------------------------
@@ -400,7 +424,7 @@ def test_expected_issuer_prefers_router_issuer():
 
 
 def test_kidless_token_needs_a_kid_beyond_the_unpinned_cap():
-    cap = keys.MAX_UNPINNED_RS256_KEYS
+    cap = keys.MAX_UNPINNED_RS256_WORK // 4  # 2048-bit keys: 4 units each
     signer = rsa_private_key(2048, cap - 1)
     key_set = [rs256_key(rsa_private_key(2048, i), kid="k%d" % i) for i in range(cap)]
     unpinned = _signed(header=rs256_header(), key=signer)

@@ -63,12 +63,32 @@ def test_valid_token_is_accepted(env, kid, style):
 @pytest.mark.parametrize("kid", MATRIX_KIDS)
 def test_token_without_kid_is_checked_against_every_key_of_its_algorithm(env, kid):
     token = sign_token(matrix_private_key(kid), claims(env.now_s, PAYLOAD))
-    check(env, router_args(token, PAYLOAD), [True, SUB])
+    if kid == "ed":
+        check(env, router_args(token, PAYLOAD), [True, SUB])
+    else:
+        # The matrix's three RS256 keys (2048 + 3072 + 4096 bits) would cost more than
+        # guard_core.keys.MAX_UNPINNED_RS256_WORK: a kid-less RS256 token must name its key.
+        check(env, router_args(token, PAYLOAD), [False, reasons.KEY_ID_REQUIRED])
+
+
+@pytest.mark.parametrize("bits", [2048, 3072, 4096])
+def test_token_without_kid_verifies_against_keys_within_the_work_cap(env, bits):
+    snapshot = env.snapshot()
+    try:
+        keys = [rs256_public(rsa_key(bits), kid="only")] if bits > 2048 else [
+            rs256_public(rsa_key(2048, 5), kid="other"), rs256_public(rsa_key(2048), kid="signer")]
+        env.ok(OWNER, "set_public_keys", {"public_keys": keys})
+        token = sign_token(rsa_key(bits), claims(env.now_s, PAYLOAD))
+        check(env, router_args(token, PAYLOAD), [True, SUB])
+        unknown = sign_token(rsa_key(bits), claims(env.now_s, PAYLOAD), kid="not-a-stored-kid")
+        check(env, router_args(unknown, PAYLOAD), [True, SUB])
+    finally:
+        env.restore(snapshot)
 
 
 def test_unknown_kid_falls_back_to_every_key_of_the_algorithm(env):
     token = sign_token(rsa_key(3072), claims(env.now_s, PAYLOAD), kid="not-a-stored-kid")
-    check(env, router_args(token, PAYLOAD), [True, SUB])
+    check(env, router_args(token, PAYLOAD), [False, reasons.KEY_ID_REQUIRED])
 
 
 def test_verify_returns_json_like_rust_contracts(env):
