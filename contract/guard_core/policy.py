@@ -44,6 +44,8 @@ order (kind, method, gas, deposit per action; for a Delegate, its receiver),
 then the actions inside Delegate actions likewise, and the total deposit last.
 """
 
+import json
+
 from . import txdecode, values
 from .policy_check import (
     ACTION_NOT_ALLOWED,
@@ -65,10 +67,17 @@ MAX_GAS = "max_gas"
 SIGNER_CLAIM = "signer_claim"
 FIELDS = (RECEIVERS, ACTIONS, METHODS, MAX_DEPOSIT_PER_ACTION, MAX_DEPOSIT_TOTAL, MAX_GAS, SIGNER_CLAIM)
 
+# Every verify of a guard with a policy reads and parses the whole policy, so
+# its size is bounded: by these counts and by MAX_POLICY_BYTES of JSON as
+# stored (json.dumps of the normalised policy). The largest policy they allow
+# adds about 2 Tgas to a verify and sets with about 23 Tgas
+# (tests/guard/test_worst_case_gas.py measures both).
 MAX_PATTERNS = 32
-MAX_METHOD_ENTRIES = 32
-MAX_METHODS_PER_ENTRY = 64
+MAX_METHOD_ENTRIES = 16
+MAX_METHODS_PER_ENTRY = 32
+MAX_METHOD_NAMES = 128  # over all entries together
 MAX_METHOD_NAME_CHARS = 256
+MAX_POLICY_BYTES = 4096
 MAX_CLAIM_NAME_CHARS = 64
 U128_MAX = 340282366920938463463374607431768211455
 U64_MAX = 18446744073709551615
@@ -90,13 +99,25 @@ BAD_POLICY = "Invalid policy: expected an object with fields " + ", ".join(FIELD
 BAD_FIELD = "Invalid policy: unknown field "
 BAD_RECEIVERS = "Invalid policy: receivers must be a list of 1 to 32 distinct account ids or *.suffix patterns"
 BAD_ACTIONS = "Invalid policy: actions must be a list of distinct action kinds: " + ", ".join(txdecode.ACTION_KINDS)
-BAD_METHODS = ("Invalid policy: methods must map 1 to 32 receivers (account id, *.suffix or *) "
-               "to lists of 1 to 64 distinct method names of 1 to 256 characters (or *)")
+BAD_METHODS = ("Invalid policy: methods must map 1 to 16 receivers (account id, *.suffix or *) "
+               "to lists of 1 to 32 distinct method names of 1 to 256 printable ASCII characters (or *), "
+               "128 names in all")
+BAD_SIZE = "Invalid policy: at most 4096 bytes of JSON"
 BAD_AMOUNT = "Invalid policy: max_deposit_per_action and max_deposit_total must be u128 amounts (decimal string or integer)"
 BAD_GAS = "Invalid policy: max_gas must be a u64 (decimal string or integer)"
-BAD_SIGNER_CLAIM = "Invalid policy: signer_claim must be a claim name of 1 to 64 characters"
+BAD_SIGNER_CLAIM = "Invalid policy: signer_claim must be a claim name of 1 to 64 printable ASCII characters"
 
 _DIGITS = "0123456789"
+# Method and claim names are printable ASCII, so the policy's JSON has the same
+# length under CPython and MicroPython (they escape other characters
+# differently) and MAX_POLICY_BYTES means the same on both.
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x20, 0x7F))
+
+
+def _is_name(value, max_chars):
+    """A string of 1 to max_chars printable ASCII characters."""
+    # strip() leaves nothing only when every character is in the set (one C call).
+    return type(value) is str and 1 <= len(value) <= max_chars and not value.strip(_PRINTABLE_ASCII)
 
 
 # --- validation (set_policy, init) ---------------------------------------------------
@@ -163,14 +184,18 @@ def validate_policy(policy):
         if type(methods) is not dict or not 1 <= len(methods) <= MAX_METHOD_ENTRIES:
             return None, BAD_METHODS
         table = {}
+        total_names = 0
         for receiver in methods:
             names = methods[receiver]
             if receiver != "*" and not _is_pattern(receiver):
                 return None, BAD_METHODS
             if not _distinct_str_list(names, 1, MAX_METHODS_PER_ENTRY):
                 return None, BAD_METHODS
+            total_names += len(names)
+            if total_names > MAX_METHOD_NAMES:
+                return None, BAD_METHODS
             for name in names:
-                if not 1 <= len(name) <= MAX_METHOD_NAME_CHARS:
+                if not _is_name(name, MAX_METHOD_NAME_CHARS):
                     return None, BAD_METHODS
             table[receiver] = list(names)
         normalised[METHODS] = table
@@ -187,7 +212,9 @@ def validate_policy(policy):
         normalised[MAX_GAS] = gas
     if SIGNER_CLAIM in policy:
         claim = policy[SIGNER_CLAIM]
-        if type(claim) is not str or not 1 <= len(claim) <= MAX_CLAIM_NAME_CHARS:
+        if not _is_name(claim, MAX_CLAIM_NAME_CHARS):
             return None, BAD_SIGNER_CLAIM
         normalised[SIGNER_CLAIM] = claim
+    if len(json.dumps(normalised)) > MAX_POLICY_BYTES:
+        return None, BAD_SIZE
     return normalised, None

@@ -78,6 +78,13 @@ class DecodeError(Exception):
     """Raised (from Python code only) when the bytes are not a valid payload."""
 
 
+# nearcore refuses a transaction (or a delegate action) with more actions than
+# this (runtime config `max_actions_per_receipt`), so a payload with more can
+# never be signed into anything that executes; refusing it also bounds the
+# policy's per-action work.
+MAX_ACTIONS = 100
+
+
 def decode_payload(data):
     """(payload dict, None) for a valid Transaction / prefixed DelegateAction, else (None, error)."""
     if type(data) is not bytes:
@@ -266,6 +273,8 @@ def _action(data, pos, allow_delegate):
 
 def _actions(data, pos, allow_delegate):
     count, pos = _count(data, pos, 1)
+    if count > MAX_ACTIONS:
+        raise DecodeError("more than %d actions" % MAX_ACTIONS)
     actions = []
     for _ in range(count):
         action, pos = _action(data, pos, allow_delegate)
