@@ -25,7 +25,7 @@ if str(CONTRACT_DIR) not in sys.path:
 import guard_core  # noqa: E402
 from guard_core import reasons  # noqa: E402
 
-AUTH0_VECTOR_PATH = Path("/work/shared/vectors/auth0-rs256.json")
+AUTH0_VECTOR_PATH = Path(__file__).resolve().parents[1] / "vectors" / "auth0-rs256.json"
 
 ISSUER = "https://login.example.com/"
 NOW = 1_750_000_000

@@ -29,7 +29,7 @@ if str(CONTRACT_DIR) not in sys.path:
     sys.path.insert(0, str(CONTRACT_DIR))
 
 NEP461_PREFIX = (2**30 + 366).to_bytes(4, "little")
-AUTH0_VECTOR = Path("/work/shared/vectors/auth0-rs256.json")
+AUTH0_VECTOR = Path(__file__).resolve().parents[1] / "vectors" / "auth0-rs256.json"
 TERA = 10**12
 NEAR = 10**24
 
