@@ -31,6 +31,7 @@ from localnet.primitives import (
     CreateAccount,
     DeployContract,
     FullAccess,
+    FunctionCall,
     Transfer,
 )
 # Shared with the guard's own Wasm tests and the benchmark (tests/guard_support.py).
@@ -251,6 +252,16 @@ class World:
         if algorithm is not None:
             args["algorithm"] = algorithm
         return self.call(signer, FASTAUTH, "sign", args, gas=gas, deposit=deposit)
+
+    def upgrade_with_own_code(self, account_id: str, name: str) -> None:
+        """`update_contract` with the contract's own Wasm: refused for a stranger, done by the
+        owner, whose migrate logs as upstream's does (router lib.rs:62-98, fa lib.rs:215-257)."""
+        code = build(name)
+        refused = self.chain.execute(STRANGER, account_id, [FunctionCall("update_contract", code, 100 * TERA, 0)])
+        assert "Only the owner can call this function" in failure_text(refused)
+        done = self.chain.execute(OWNER, account_id, [FunctionCall("update_contract", code, 100 * TERA, 0)])
+        assert done.succeeded and not done.receipt_failures, failure_text(done)
+        assert done.logs[-2:] == ["migrate", "state exists: migrating state"]
 
     def relayed(self, signer: str, receiver: str, method: str, args: dict, *, deposit: int = 0,
                 gas: int = 300 * TERA):

@@ -10,7 +10,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localnet.primitives import NEAR, TERA, FunctionCall
+from localnet.primitives import NEAR, TERA
 
 from .harness import (
     DIRECT,
@@ -401,12 +401,7 @@ def test_execute_is_an_owner_function_call(world):
 
 def test_update_contract_is_owner_only_and_migrates_keeping_state(world):
     """lib.rs:215-257."""
-    code = build("fastauth")
-    refused = world.chain.execute(STRANGER, FASTAUTH, [FunctionCall("update_contract", code, 100 * TERA, 0)])
-    assert "Only the owner can call this function" in failure_text(refused)
-    done = world.chain.execute(OWNER, FASTAUTH, [FunctionCall("update_contract", code, 100 * TERA, 0)])
-    assert done.succeeded and not done.receipt_failures, failure_text(done)
-    assert done.logs[-2:] == ["migrate", "state exists: migrating state"]
+    world.upgrade_with_own_code(FASTAUTH, "fastauth")
     assert world.chain.view(FASTAUTH, "get_guard", {"guard_id": "jwt"}) == ROUTER
 
 

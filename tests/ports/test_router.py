@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localnet.chain import ContractError
-from localnet.primitives import NEAR, TERA, FunctionCall
+from localnet.primitives import NEAR, TERA
 
 from .harness import (
     ADD_GUARD_DEPOSIT,
@@ -264,12 +264,7 @@ def test_init_is_private_and_once(world):
 
 def test_update_contract_is_owner_only_and_migrates_keeping_state(world):
     """lib.rs:62-98: owner; deploys the input and calls migrate (10 Tgas), which keeps guards and owner."""
-    code = build("router")
-    refused = world.chain.execute(STRANGER, ROUTER, [FunctionCall("update_contract", code, 100 * TERA, 0)])
-    assert "Only the owner can call this function" in failure_text(refused)
-    done = world.chain.execute(OWNER, ROUTER, [FunctionCall("update_contract", code, 100 * TERA, 0)])
-    assert done.succeeded and not done.receipt_failures, failure_text(done)
-    assert done.logs[-2:] == ["migrate", "state exists: migrating state"]
+    world.upgrade_with_own_code(ROUTER, "router")
     assert world.chain.view(ROUTER, "owner") == OWNER
     assert world.chain.view(ROUTER, "get_guard", {"guard_name": ISSUER}) == GUARD
 

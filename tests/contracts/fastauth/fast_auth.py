@@ -30,12 +30,12 @@ import binascii
 import json
 
 import near
+import near_sdk_wrapper as sdk
 
 # lib.rs:9-14
 CONTRACT_VERSION = "1.0.0"
 DEFAULT_MPC_KEY_VERSION = 0
 DEFAULT_MPC_DOMAIN_ID = 1
-MIGRATION_GAS = 10 * 10**12
 MAX_SUB_BYTES = 256  # lib.rs:460
 # lib.rs:17-34: parsed lower-cased; serialised (for the callback) by variant name.
 ALGORITHMS = {"secp256k1": "Secp256k1", "ecdsa": "Ecdsa", "eddsa": "Eddsa"}
@@ -43,110 +43,18 @@ ALGORITHMS = {"secp256k1": "Secp256k1", "ecdsa": "Ecdsa", "eddsa": "Eddsa"}
 STATE_KEY = "STATE"
 SOURCE_FILE = "fa/src/lib.rs"  # Rust panic locations, as cargo builds the workspace member
 
-DESERIALIZE_INPUT = "Failed to deserialize input from JSON. Error: `"
-DESERIALIZE_CALLBACK = "Failed to deserialize callback using JSON. Error: `"
-ALREADY_INITIALIZED = "The contract has already been initialized"
 
-_INT_ONLY = {int}
-
-
-# --- near-sdk's wrapper ----------------------------------------------------------
-
-
-def _fail(message):
-    near.panic_utf8(message)
+# --- plumbing (near-sdk's own behaviour is in near_sdk_wrapper.py) ----------------
 
 
 def _rust_panic(line, message):
-    """`assert!` at lib.rs:`line`, column 9, through near-sdk's panic hook."""
-    _fail("panicked at " + SOURCE_FILE + ":" + str(line) + ":9:\n" + message)
-
-
-def _private(method):
-    if near.predecessor_account_id() != near.current_account_id():
-        _fail("Method " + method + " is private")
-
-
-def _not_payable(method):
-    if near.attached_deposit() != 0:
-        _fail("Method " + method + " doesn't accept deposit")
-
-
-def _return_json(value):
-    near.value_return(json.dumps(value, separators=(",", ":")))
-
-
-def _parse_json(raw):
-    """JSON container parsed from `raw` bytes, or None (see jwt_guard_router.py)."""
-    if type(raw) is not bytes or len(raw) < 2:
-        return None
-    if raw[0] not in (0x7B, 0x5B):  # '{' or '['
-        return None
-    try:
-        return json.loads(raw)
-    except Exception:
-        return None
-
-
-def _bad_input(detail):
-    _fail(DESERIALIZE_INPUT + detail + "`")
-
-
-def _args(*required):
-    raw = near.input()
-    args = _parse_json(raw)
-    if type(args) is not dict:
-        _bad_input("expected a JSON object")
-    for name in required:
-        if name not in args:
-            _bad_input("missing field `" + name + "` at line 1 column " + str(len(raw)))
-    return args
-
-
-def _str_arg(args, name):
-    value = args.get(name)
-    if type(value) is not str:
-        _bad_input("invalid type for `" + name + "`, expected a string")
-    return value
+    sdk.rust_panic(SOURCE_FILE, line, message)
 
 
 def _int_arg(args, name, limit):
     value = args.get(name)
     if type(value) is not int or value < 0 or value >= limit:
-        _bad_input("invalid value for `" + name + "`")
-    return value
-
-
-def _is_account_id(value):
-    if type(value) is not str or not 2 <= len(value) <= 64:
-        return False
-    previous_separator = True
-    for ch in value:
-        if ch in "-_.":
-            if previous_separator:
-                return False
-            previous_separator = True
-        elif ("a" <= ch <= "z") or ("0" <= ch <= "9"):
-            previous_separator = False
-        else:
-            return False
-    return not previous_separator
-
-
-def _account_arg(args, name):
-    value = args.get(name)
-    if not _is_account_id(value):
-        _bad_input("invalid account id for `" + name + "`")
-    return value
-
-
-def _bytes_arg(args, name):
-    """A JSON byte array (Rust Vec<u8>), returned as the list itself (checked with C built-ins only)."""
-    value = args.get(name)
-    if type(value) is not list:
-        _bad_input("invalid type for `" + name + "`, expected a sequence")
-    if value and (set(map(type, value)) != _INT_ONLY or min(value) < 0 or max(value) > 255):
-        _bad_input("invalid value in `" + name + "`, expected u8")
+        sdk.bad_input("invalid value for `" + name + "`")
     return value
 
 
@@ -154,63 +62,8 @@ def _yocto_arg(args, name):
     """A NearToken argument: near-sdk serialises it as a decimal string."""
     value = args.get(name)
     if type(value) is not str or not value or not value.isdigit():
-        _bad_input("invalid NearToken for `" + name + "`")
+        sdk.bad_input("invalid NearToken for `" + name + "`")
     return int(value)
-
-
-def _callback_result(size):
-    """(status, the deserialised `size`-tuple or None): near-sdk's #[callback_result] read
-    with serde_json's error texts for a wrong-length array (see jwt_guard_router.py)."""
-    status, data = near.promise_result(0)
-    if status != 1:
-        return status, None
-    value = _parse_json(data)
-    if type(value) is not list:
-        _fail(DESERIALIZE_CALLBACK + "expected a JSON array`")
-    if len(value) < size:
-        end = data.rstrip().rfind(b"]")
-        _fail(DESERIALIZE_CALLBACK + "invalid length " + str(len(value)) + ", expected a tuple of size "
-              + str(size) + " at line 1 column " + str(end + 1) + "`")
-    if len(value) > size:
-        _fail(DESERIALIZE_CALLBACK + "trailing characters at line 1 column "
-              + str(_extra_element_column(data, size)) + "`")
-    for item in value[1:]:
-        if type(item) is not str:
-            _fail(DESERIALIZE_CALLBACK + "invalid type, expected a string`")
-    if type(value[0]) is not bool:
-        _fail(DESERIALIZE_CALLBACK + "invalid type, expected a boolean`")
-    return status, value
-
-
-def _extra_element_column(data, size):
-    """1-based column of the first byte of element `size` (0-based) in a one-line JSON array."""
-    depth = 0
-    in_string = False
-    escaped = False
-    seen = 0
-    for index in range(len(data)):
-        byte = data[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-        elif byte == 0x2C and depth == 1:
-            seen += 1
-            if seen == size:
-                rest = index + 1
-                while data[rest] in (0x20, 0x09, 0x0A, 0x0D):
-                    rest += 1
-                return rest + 1
-    return len(data)
 
 
 # --- state --------------------------------------------------------------------------
@@ -280,19 +133,19 @@ def _transfer(account, amount):
 def init():
     """lib.rs:150-166 #[init] #[private]. near-sdk's init-once check runs first, so the
     body's own "Contract is already initialized" (lib.rs:153-155) is never reached."""
-    _private("init")
-    _not_payable("init")
-    args = _args("init_guards", "owner", "pauser")
+    sdk.private("init")
+    sdk.not_payable("init")
+    args = sdk.args("init_guards", "owner", "pauser")
     guards = args.get("init_guards")
     if type(guards) is not dict:
-        _bad_input("invalid type for `init_guards`, expected a map")
+        sdk.bad_input("invalid type for `init_guards`, expected a map")
     for guard_id in guards:
-        if not _is_account_id(guards[guard_id]):
-            _bad_input("invalid account id in `init_guards`")
-    owner = _account_arg(args, "owner")
-    pauser = _account_arg(args, "pauser")
+        if not sdk.is_account_id(guards[guard_id]):
+            sdk.bad_input("invalid account id in `init_guards`")
+    owner = sdk.account_arg(args, "owner")
+    pauser = sdk.account_arg(args, "pauser")
     if near.storage_has_key(STATE_KEY):
-        _fail(ALREADY_INITIALIZED)
+        sdk.fail(sdk.ALREADY_INITIALIZED)
     state = _state()
     state["guards"] = guards
     state["owner"] = owner
@@ -303,25 +156,15 @@ def init():
 @near.export
 def update_contract():
     """lib.rs:215-231: owner (no pause check); the input is the new code; deploy, then migrate."""
-    _not_payable("update_contract")
+    sdk.not_payable("update_contract")
     _only_owner(_state())
-    code = near.input()
-    promise = near.promise_batch_create(near.current_account_id())
-    near.promise_batch_action_deploy_contract(promise, code)
-    near.promise_batch_action_function_call_weight(promise, "migrate", "", 0, MIGRATION_GAS, 0)
-    near.promise_return(promise)
+    sdk.redeploy_with_input()
 
 
 @near.export
 def migrate():
     """lib.rs:236-257 #[private] #[init(ignore_state)]: every field kept."""
-    _private("migrate")
-    _not_payable("migrate")
-    near.log_utf8("migrate")
-    if near.storage_has_key(STATE_KEY):
-        near.log_utf8("state exists: migrating state")
-    else:
-        near.log_utf8("state does not exist: initializing default state")
+    sdk.start_migration(STATE_KEY)
     _save(_state())
 
 
@@ -330,14 +173,14 @@ def owner():
     """lib.rs:79-82."""
     state = _state()
     _non_paused(state)
-    _return_json(state["owner"])
+    sdk.return_json(state["owner"])
 
 
 @near.export
 def change_owner():
     """lib.rs:89-93."""
-    _not_payable("change_owner")
-    new_owner = _account_arg(_args("new_owner"), "new_owner")
+    sdk.not_payable("change_owner")
+    new_owner = sdk.account_arg(sdk.args("new_owner"), "new_owner")
     state = _state()
     _non_paused(state)
     _only_owner(state)
@@ -348,7 +191,7 @@ def change_owner():
 @near.export
 def pause():
     """lib.rs:98-101: the pauser, checked as signer."""
-    _not_payable("pause")
+    sdk.not_payable("pause")
     state = _state()
     _only_pauser(state)
     state["paused"] = True
@@ -358,7 +201,7 @@ def pause():
 @near.export
 def unpause():
     """lib.rs:106-109."""
-    _not_payable("unpause")
+    sdk.not_payable("unpause")
     state = _state()
     _only_owner(state)
     state["paused"] = False
@@ -368,8 +211,8 @@ def unpause():
 @near.export
 def set_pauser():
     """lib.rs:116-119."""
-    _not_payable("set_pauser")
-    pauser = _account_arg(_args("pauser"), "pauser")
+    sdk.not_payable("set_pauser")
+    pauser = sdk.account_arg(sdk.args("pauser"), "pauser")
     state = _state()
     _only_owner(state)
     state["pauser"] = pauser
@@ -385,7 +228,7 @@ def only_pauser():
 @near.export
 def paused():
     """lib.rs:138-140 (no pause check)."""
-    _return_json(_state()["paused"])
+    sdk.return_json(_state()["paused"])
 
 
 @near.export
@@ -393,14 +236,14 @@ def version():
     """lib.rs:620-623."""
     state = _state()
     _non_paused(state)
-    _return_json(state["version"])
+    sdk.return_json(state["version"])
 
 
 # --- MPC settings -----------------------------------------------------------------------
 
 
 def _set_setting(method, field, value, log_prefix):
-    _not_payable(method)
+    sdk.not_payable(method)
     state = _state()
     _non_paused(state)
     _only_owner(state)
@@ -412,13 +255,13 @@ def _set_setting(method, field, value, log_prefix):
 def _get_setting(field):
     state = _state()
     _non_paused(state)
-    _return_json(state[field])
+    sdk.return_json(state[field])
 
 
 @near.export
 def set_mpc_address():
     """lib.rs:175-180."""
-    address = _account_arg(_args("mpc_address"), "mpc_address")
+    address = sdk.account_arg(sdk.args("mpc_address"), "mpc_address")
     _set_setting("set_mpc_address", "mpc_address", address, "Setting MPC address to ")
 
 
@@ -431,7 +274,7 @@ def mpc_address():
 @near.export
 def set_mpc_key_version():
     """lib.rs:195-200 (u32)."""
-    key_version = _int_arg(_args("mpc_key_version"), "mpc_key_version", 2**32)
+    key_version = _int_arg(sdk.args("mpc_key_version"), "mpc_key_version", 2**32)
     _set_setting("set_mpc_key_version", "mpc_key_version", key_version, "Setting MPC key version to ")
 
 
@@ -444,7 +287,7 @@ def mpc_key_version():
 @near.export
 def set_mpc_domain_id():
     """lib.rs:264-269 (u64)."""
-    domain_id = _int_arg(_args("mpc_domain_id"), "mpc_domain_id", 2**64)
+    domain_id = _int_arg(sdk.args("mpc_domain_id"), "mpc_domain_id", 2**64)
     _set_setting("set_mpc_domain_id", "mpc_domain_id", domain_id, "Setting MPC domain ID to ")
 
 
@@ -460,22 +303,22 @@ def mpc_domain_id():
 @near.export
 def get_guard():
     """lib.rs:288-293."""
-    guard_id = _str_arg(_args("guard_id"), "guard_id")
+    guard_id = sdk.str_arg(sdk.args("guard_id"), "guard_id")
     state = _state()
     _non_paused(state)
     address = state["guards"].get(guard_id)
     if address is None:
-        _fail("Guard with ID '" + guard_id + "' does not exist")
-    _return_json(address)
+        sdk.fail("Guard with ID '" + guard_id + "' does not exist")
+    sdk.return_json(address)
 
 
 @near.export
 def add_guard():
     """lib.rs:301-306: replaces an existing entry silently."""
-    _not_payable("add_guard")
-    args = _args("guard_id", "guard_address")
-    guard_id = _str_arg(args, "guard_id")
-    address = _account_arg(args, "guard_address")
+    sdk.not_payable("add_guard")
+    args = sdk.args("guard_id", "guard_address")
+    guard_id = sdk.str_arg(args, "guard_id")
+    address = sdk.account_arg(args, "guard_address")
     state = _state()
     _non_paused(state)
     _only_owner(state)
@@ -488,8 +331,8 @@ def add_guard():
 @near.export
 def remove_guard():
     """lib.rs:313-318: an unknown id is no error."""
-    _not_payable("remove_guard")
-    guard_id = _str_arg(_args("guard_id"), "guard_id")
+    sdk.not_payable("remove_guard")
+    guard_id = sdk.str_arg(sdk.args("guard_id"), "guard_id")
     state = _state()
     _non_paused(state)
     _only_owner(state)
@@ -502,13 +345,13 @@ def remove_guard():
 def _guard_for(state, guard_id):
     """lib.rs:328-337 (prefix = text before the first '#') and lib.rs:355-360 / 440-445 (lookup)."""
     if not guard_id:
-        _fail("Guard ID cannot be empty")
+        sdk.fail("Guard ID cannot be empty")
     prefix = guard_id.split("#")[0]
     if not prefix:
-        _fail("Guard ID must be in format 'guard' or 'prefix#suffix'")
+        sdk.fail("Guard ID must be in format 'guard' or 'prefix#suffix'")
     address = state["guards"].get(prefix)
     if address is None:
-        _fail("Cannot verify: Guard with ID '" + guard_id + "' does not exist")
+        sdk.fail("Cannot verify: Guard with ID '" + guard_id + "' does not exist")
     return address
 
 
@@ -525,11 +368,11 @@ def _guard_args(guard_id, verify_payload, payload_json, predecessor):
 @near.export
 def execute():
     """lib.rs:379-390: owner; a function call with `gas` Tgas and no deposit."""
-    _not_payable("execute")
-    args = _args("contract_address", "method_name", "args", "gas")
-    contract_address = _account_arg(args, "contract_address")
-    method_name = _str_arg(args, "method_name")
-    call_args = _str_arg(args, "args")
+    sdk.not_payable("execute")
+    args = sdk.args("contract_address", "method_name", "args", "gas")
+    contract_address = sdk.account_arg(args, "contract_address")
+    method_name = sdk.str_arg(args, "method_name")
+    call_args = sdk.str_arg(args, "args")
     gas = _int_arg(args, "gas", 2**64)
     state = _state()
     _non_paused(state)
@@ -545,11 +388,11 @@ def execute():
 @near.export
 def verify():
     """lib.rs:352-367: the guard's verify with predecessor = the caller, then on_verify_callback."""
-    _not_payable("verify")
-    args = _args("guard_id", "verify_payload", "sign_payload")
-    guard_id = _str_arg(args, "guard_id")
-    verify_payload = _str_arg(args, "verify_payload")
-    sign_payload = _bytes_arg(args, "sign_payload")
+    sdk.not_payable("verify")
+    args = sdk.args("guard_id", "verify_payload", "sign_payload")
+    guard_id = sdk.str_arg(args, "guard_id")
+    verify_payload = sdk.str_arg(args, "verify_payload")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
     state = _state()
     _non_paused(state)
     address = _guard_for(state, guard_id)
@@ -562,18 +405,18 @@ def verify():
 def on_verify_callback():
     """lib.rs:401-413 #[private]: reads a (bool, String) 2-TUPLE — the router's 3-element
     answer (and a 3-element guard answer) makes it panic."""
-    _private("on_verify_callback")
-    _not_payable("on_verify_callback")
-    status, result = _callback_result(2)
+    sdk.private("on_verify_callback")
+    sdk.not_payable("on_verify_callback")
+    _status, result = sdk.callback_tuple(2)
     state = _state()
     if result is None:
         near.log_utf8("Guard verification failed")
-        _return_json([False, ""])
+        sdk.return_json([False, ""])
     elif not result[0]:
         near.log_utf8("Guard verification rejected")
-        _return_json([False, result[1]])
+        sdk.return_json([False, result[1]])
     else:
-        _return_json([True, result[1]])
+        sdk.return_json([True, result[1]])
     _save(state)
 
 
@@ -583,18 +426,18 @@ def on_verify_callback():
 @near.export
 def sign():
     """lib.rs:427-452 #[payable]: `algorithm` required, parsed case-insensitively."""
-    args = _args("guard_id", "verify_payload", "sign_payload", "algorithm")
-    guard_id = _str_arg(args, "guard_id")
-    verify_payload = _str_arg(args, "verify_payload")
-    sign_payload = _bytes_arg(args, "sign_payload")
-    algorithm = _str_arg(args, "algorithm")
+    args = sdk.args("guard_id", "verify_payload", "sign_payload", "algorithm")
+    guard_id = sdk.str_arg(args, "guard_id")
+    verify_payload = sdk.str_arg(args, "verify_payload")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
+    algorithm = sdk.str_arg(args, "algorithm")
     state = _state()
     _non_paused(state)
     deposit = near.attached_deposit()
     caller = near.predecessor_account_id()
     variant = ALGORITHMS.get(algorithm.lower())
     if variant is None:
-        _fail("Unsupported algorithm: " + algorithm + ". Supported algorithms are: secp256k1, ecdsa, eddsa")
+        sdk.fail("Unsupported algorithm: " + algorithm + ". Supported algorithms are: secp256k1, ecdsa, eddsa")
     address = _guard_for(state, guard_id)
     # The payload travels twice (to the guard and to the callback); encoded once.
     payload_json = json.dumps(sign_payload, separators=(",", ":"))
@@ -626,17 +469,17 @@ def _mpc_request(state, variant, path, payload_hash):
 @near.export
 def on_verify_sign_callback():
     """lib.rs:560-587 #[private]: reads the guard's answer as a (bool, String, String) 3-TUPLE."""
-    _private("on_verify_sign_callback")
-    _not_payable("on_verify_sign_callback")
-    args = _args("guard_id", "sign_payload", "attached_deposit", "algorithm", "caller")
-    guard_id = _str_arg(args, "guard_id")
-    sign_payload = _bytes_arg(args, "sign_payload")
+    sdk.private("on_verify_sign_callback")
+    sdk.not_payable("on_verify_sign_callback")
+    args = sdk.args("guard_id", "sign_payload", "attached_deposit", "algorithm", "caller")
+    guard_id = sdk.str_arg(args, "guard_id")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
     deposit = _yocto_arg(args, "attached_deposit")
-    variant = _str_arg(args, "algorithm")
+    variant = sdk.str_arg(args, "algorithm")
     if variant not in ("Secp256k1", "Ecdsa", "Eddsa"):
-        _bad_input("unknown variant `" + variant + "`, expected one of `Secp256k1`, `Ecdsa`, `Eddsa`")
-    caller = _account_arg(args, "caller")
-    status, result = _callback_result(3)
+        sdk.bad_input("unknown variant `" + variant + "`, expected one of `Secp256k1`, `Ecdsa`, `Eddsa`")
+    caller = sdk.account_arg(args, "caller")
+    _status, result = sdk.callback_tuple(3)
     state = _state()
 
     if result is None or not result[0]:
@@ -662,7 +505,7 @@ def _debug_str(text):
 
 def _sign_response(data):
     """external_contracts.rs:41-46 SignResponseAny, untagged: (serde's compact JSON of it, Rust's Debug text)."""
-    value = _parse_json(data)
+    value = sdk.parse_json(data)
     if type(value) is dict:
         big_r = value.get("big_r")
         s = value.get("s")
@@ -686,16 +529,16 @@ def _sign_response(data):
             debug = ("EdDsa(EdDsaSignResponse { scheme: " + _debug_str(value["scheme"])
                      + ", signature: [" + ", ".join(str(b) for b in signature) + "] })")
             return compact, debug
-    _fail(DESERIALIZE_CALLBACK + "data did not match any variant of untagged enum SignResponseAny`")
+    sdk.fail(sdk.DESERIALIZE_CALLBACK + "data did not match any variant of untagged enum SignResponseAny`")
 
 
 @near.export
 def on_sign_callback():
     """lib.rs:596-613 #[private] #[payable]: refunds `original_deposit` to the caller on
     failure AND on success (the MPC call already took that deposit from this contract)."""
-    _private("on_sign_callback")
-    args = _args("caller", "original_deposit")
-    caller = _account_arg(args, "caller")
+    sdk.private("on_sign_callback")
+    args = sdk.args("caller", "original_deposit")
+    caller = sdk.account_arg(args, "caller")
     deposit = _yocto_arg(args, "original_deposit")
     status, data = near.promise_result(0)
     response = _sign_response(data) if status == 1 else None
@@ -703,7 +546,7 @@ def on_sign_callback():
     if response is None:
         near.log_utf8("MPC signing failed")
         _transfer(caller, deposit)
-        _return_json(None)
+        sdk.return_json(None)
     else:
         near.log_utf8("MPC signing successful: " + response[1])
         _transfer(caller, deposit)

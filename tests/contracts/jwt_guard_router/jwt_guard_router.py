@@ -29,6 +29,7 @@ NEAR's 2048-byte limit and the host aborts the call (KeyLengthExceeded), though
 import json
 
 import near
+import near_sdk_wrapper as sdk
 
 # lib.rs:8-11
 GUARD_NAME_MAX_BYTES_LENGTH = 2048
@@ -36,7 +37,6 @@ MAX_ACCOUNT_BYTES_LENGTH = 64
 CONTINGENCY_DEPOSIT = 1000000000000000000000000  # 1 NEAR
 STORAGE_BYTE_COST = 10000000000000000000  # env::storage_byte_cost(): 10^19 yocto per byte
 REQUIRED_DEPOSIT = STORAGE_BYTE_COST * (GUARD_NAME_MAX_BYTES_LENGTH + MAX_ACCOUNT_BYTES_LENGTH) + CONTINGENCY_DEPOSIT
-MIGRATION_GAS = 10 * 10**12  # lib.rs:13 MIGRATION_TGAS
 
 STATE_KEY = b"STATE"  # near-sdk's state key
 MAP_KEY = b"g"  # lib.rs:15
@@ -45,113 +45,12 @@ MAP_KEY = b"g"  # lib.rs:15
 # `panicked at FILE:LINE:COL:\nMESSAGE`).
 SOURCE_FILE = "jwt-guard-router/src/lib.rs"
 
-# near-sdk-macros 5.18.1 texts.
-DESERIALIZE_INPUT = "Failed to deserialize input from JSON. Error: `"
-DESERIALIZE_CALLBACK = "Failed to deserialize callback using JSON. Error: `"
-ALREADY_INITIALIZED = "The contract has already been initialized"
 
-_INT_ONLY = {int}
-
-
-# --- near-sdk's wrapper ----------------------------------------------------------
-
-
-def _fail(message):
-    near.panic_utf8(message)
+# --- plumbing (near-sdk's own behaviour is in near_sdk_wrapper.py) ----------------
 
 
 def _rust_panic(line, message):
-    """`assert!`/`assert_eq!` at lib.rs:`line`, column 9 (every one in the file is indented 8)."""
-    _fail("panicked at " + SOURCE_FILE + ":" + str(line) + ":9:\n" + message)
-
-
-def _private(method):
-    if near.predecessor_account_id() != near.current_account_id():
-        _fail("Method " + method + " is private")
-
-
-def _not_payable(method):
-    if near.attached_deposit() != 0:
-        _fail("Method " + method + " doesn't accept deposit")
-
-
-def _parse_json(raw):
-    """JSON container parsed from `raw` bytes, or None; a leading '{' or '[' is required.
-
-    MicroPython's json.loads can crash the VM on a malformed bare number, so
-    only containers are parsed (see contract/guard_core/values.py).
-    """
-    if type(raw) is not bytes or len(raw) < 2:
-        return None
-    if raw[0] not in (0x7B, 0x5B):  # '{' or '['
-        return None
-    try:
-        return json.loads(raw)
-    except Exception:
-        return None
-
-
-def _bad_input(detail):
-    _fail(DESERIALIZE_INPUT + detail + "`")
-
-
-def _args(*required):
-    """The call's JSON object; a missing field fails with serde_json's words (its
-    column is the end of a one-line object). Extra keys are ignored, as serde does."""
-    raw = near.input()
-    args = _parse_json(raw)
-    if type(args) is not dict:
-        _bad_input("expected a JSON object")
-    for name in required:
-        if name not in args:
-            _bad_input("missing field `" + name + "` at line 1 column " + str(len(raw)))
-    return args
-
-
-def _str_arg(args, name):
-    value = args.get(name)
-    if type(value) is not str:
-        _bad_input("invalid type for `" + name + "`, expected a string")
-    return value
-
-
-def _is_account_id(value):
-    """NEAR account-id rules (near-account-id's validation, which AccountId's deserializer runs)."""
-    if type(value) is not str or not 2 <= len(value) <= 64:
-        return False
-    previous_separator = True
-    for ch in value:
-        if ch in "-_.":
-            if previous_separator:
-                return False
-            previous_separator = True
-        elif ("a" <= ch <= "z") or ("0" <= ch <= "9"):
-            previous_separator = False
-        else:
-            return False
-    return not previous_separator
-
-
-def _account_arg(args, name):
-    value = args.get(name)
-    if not _is_account_id(value):
-        _bad_input("invalid account id for `" + name + "`")
-    return value
-
-
-def _bytes_arg(args, name):
-    """A JSON byte array (Rust Vec<u8>), returned as the list itself (checked with C built-ins only)."""
-    value = args.get(name)
-    if type(value) is not list:
-        _bad_input("invalid type for `" + name + "`, expected a sequence")
-    if value and (set(map(type, value)) != _INT_ONLY or min(value) < 0 or max(value) > 255):
-        _bad_input("invalid value in `" + name + "`, expected u8")
-    return value
-
-
-def _return_json(value):
-    # serde_json writes compact JSON.
-    near.value_return(json.dumps(value, separators=(",", ":")))
+    sdk.rust_panic(SOURCE_FILE, line, message)
 
 
 # --- Borsh state --------------------------------------------------------------------
@@ -189,7 +88,7 @@ def _get_guard(guard_name):
     """lib.rs:159-163. A name over 2043 bytes makes storage_read abort (key over 2048 bytes)."""
     raw = near.storage_read(_guard_key(guard_name))
     if raw is None:
-        _fail("Guard with name '" + guard_name + "' does not exist")
+        sdk.fail("Guard with name '" + guard_name + "' does not exist")
     account, _ = _unborsh_string(raw, 0)
     return account
 
@@ -208,50 +107,40 @@ def _only_owner(owner):
 @near.export
 def init():
     """lib.rs:48-55 #[init] #[private]."""
-    _private("init")
-    _not_payable("init")
-    owner = _account_arg(_args("owner"), "owner")
+    sdk.private("init")
+    sdk.not_payable("init")
+    owner = sdk.account_arg(sdk.args("owner"), "owner")
     if near.storage_has_key(STATE_KEY):
-        _fail(ALREADY_INITIALIZED)
+        sdk.fail(sdk.ALREADY_INITIALIZED)
     _write_state(owner)
 
 
 @near.export
 def update_contract():
     """lib.rs:62-78: owner; the input is the new code; deploy to self, then migrate with 10 Tgas."""
-    _not_payable("update_contract")
+    sdk.not_payable("update_contract")
     _only_owner(_read_owner())
-    code = near.input()
-    promise = near.promise_batch_create(near.current_account_id())
-    near.promise_batch_action_deploy_contract(promise, code)
-    near.promise_batch_action_function_call_weight(promise, "migrate", "", 0, MIGRATION_GAS, 0)
-    near.promise_return(promise)
+    sdk.redeploy_with_input()
 
 
 @near.export
 def migrate():
     """lib.rs:83-98 #[private] #[init(ignore_state)]: keeps guards and owner."""
-    _private("migrate")
-    _not_payable("migrate")
-    near.log_utf8("migrate")
-    if near.storage_has_key(STATE_KEY):
-        near.log_utf8("state exists: migrating state")
-    else:
-        near.log_utf8("state does not exist: initializing default state")
+    sdk.start_migration(STATE_KEY)
     _write_state(_read_owner())
 
 
 @near.export
 def owner():
     """lib.rs:106-108 (a view: any caller, no state write)."""
-    _return_json(_read_owner())
+    sdk.return_json(_read_owner())
 
 
 @near.export
 def change_owner():
     """lib.rs:117-120."""
-    _not_payable("change_owner")
-    new_owner = _account_arg(_args("new_owner"), "new_owner")
+    sdk.not_payable("change_owner")
+    new_owner = sdk.account_arg(sdk.args("new_owner"), "new_owner")
     _only_owner(_read_owner())
     _write_state(new_owner)
 
@@ -262,9 +151,9 @@ def change_owner():
 @near.export
 def add_guard():
     """lib.rs:130-150 #[payable]. The deposit stays with the router (never refunded)."""
-    args = _args("guard_name", "guard_account")
-    guard_name = _str_arg(args, "guard_name")
-    guard_account = _account_arg(args, "guard_account")
+    args = sdk.args("guard_name", "guard_account")
+    guard_name = sdk.str_arg(args, "guard_name")
+    guard_account = sdk.account_arg(args, "guard_account")
     owner = _read_owner()
     _only_owner(owner)
     if "#" in guard_name:
@@ -285,14 +174,14 @@ def add_guard():
 @near.export
 def get_guard():
     """lib.rs:159-163 (a view)."""
-    _return_json(_get_guard(_str_arg(_args("guard_name"), "guard_name")))
+    sdk.return_json(_get_guard(sdk.str_arg(sdk.args("guard_name"), "guard_name")))
 
 
 @near.export
 def remove_guard():
     """lib.rs:173-183."""
-    _not_payable("remove_guard")
-    guard_name = _str_arg(_args("guard_name"), "guard_name")
+    sdk.not_payable("remove_guard")
+    guard_name = sdk.str_arg(sdk.args("guard_name"), "guard_name")
     owner = _read_owner()
     _only_owner(owner)
     key = _guard_key(guard_name)
@@ -318,12 +207,12 @@ def verify():
     """lib.rs:214-221: `guard_id` must be exactly "jwt#NAME" (lib.rs:197-205); calls the guard's
     verify(issuer=NAME, jwt, sign_payload, predecessor) (external_contract.rs:6) with 0 static
     gas and weight 1, then on_verify_callback(guard_name) likewise."""
-    _not_payable("verify")
-    args = _args("guard_id", "verify_payload", "sign_payload", "predecessor")
-    guard_id = _str_arg(args, "guard_id")
-    jwt = _str_arg(args, "verify_payload")
-    sign_payload = _bytes_arg(args, "sign_payload")
-    predecessor = _account_arg(args, "predecessor")
+    sdk.not_payable("verify")
+    args = sdk.args("guard_id", "verify_payload", "sign_payload", "predecessor")
+    guard_id = sdk.str_arg(args, "guard_id")
+    jwt = sdk.str_arg(args, "verify_payload")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
+    predecessor = sdk.account_arg(args, "predecessor")
     parts = guard_id.split("#")
     if len(parts) != 2 or parts[0] != "jwt":
         _rust_panic(199, "Invalid guard name format. Expected 'jwt#GUARD_NAME'")
@@ -346,74 +235,20 @@ def verify():
     near.promise_return(callback)
 
 
-def _callback_tuple(data, size):
-    """serde_json's reading of a `size`-tuple from one-line JSON, or near-sdk's panic.
-
-    A shorter array fails "invalid length K, expected a tuple of size N" at the
-    `]`; a longer one "trailing characters" at the first extra element.
-    """
-    value = _parse_json(data)
-    if type(value) is not list:
-        _fail(DESERIALIZE_CALLBACK + "expected a JSON array`")
-    if len(value) < size:
-        end = data.rstrip().rfind(b"]")
-        _fail(DESERIALIZE_CALLBACK + "invalid length " + str(len(value)) + ", expected a tuple of size "
-              + str(size) + " at line 1 column " + str(end + 1) + "`")
-    if len(value) > size:
-        _fail(DESERIALIZE_CALLBACK + "trailing characters at line 1 column "
-              + str(_extra_element_column(data, size)) + "`")
-    return value
-
-
-def _extra_element_column(data, size):
-    """1-based column of the first byte of element `size` (0-based) in a one-line JSON array."""
-    depth = 0
-    in_string = False
-    escaped = False
-    seen = 0
-    for index in range(len(data)):
-        byte = data[index]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-        elif byte == 0x2C and depth == 1:
-            seen += 1
-            if seen == size:
-                rest = index + 1
-                while data[rest] in (0x20, 0x09, 0x0A, 0x0D):
-                    rest += 1
-                return rest + 1
-    return len(data)
-
-
 @near.export
 def on_verify_callback():
     """lib.rs:230-241. Not #[private] upstream; called directly, near-sdk's read of
     promise result 0 aborts (InvalidPromiseResultIndex). Reads the guard's answer as
     (bool, String); answers (true, sub, guard_name) or (false, "", "") — the guard's
     reason is dropped."""
-    _not_payable("on_verify_callback")
-    guard_name = _str_arg(_args("guard_name"), "guard_name")
-    status, data = near.promise_result(0)
-    if status == 1:
-        valid, sub = _callback_tuple(data, 2)
-        if type(valid) is not bool or type(sub) is not str:
-            _fail(DESERIALIZE_CALLBACK + "invalid type, expected (bool, String)`")
+    sdk.not_payable("on_verify_callback")
+    guard_name = sdk.str_arg(sdk.args("guard_name"), "guard_name")
+    _status, result = sdk.callback_tuple(2)
     owner = _read_owner()
-    if status != 1:
-        _fail("Error verifying JWT: Failed")
-    if valid:
-        _return_json([True, sub, guard_name])
+    if result is None:
+        sdk.fail("Error verifying JWT: Failed")
+    if result[0]:
+        sdk.return_json([True, result[1], guard_name])
     else:
-        _return_json([False, "", ""])
+        sdk.return_json([False, "", ""])
     _write_state(owner)  # `&mut self`: near-sdk writes the state back
