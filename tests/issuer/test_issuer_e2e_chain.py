@@ -162,8 +162,9 @@ class Issuer:
 
     def hand_made_token(self, kid: str, tx: bytes, sub: str = "mallory", **extra) -> str:
         now = self.clock.now()
-        claims = {"iss": self.url, "sub": sub, "iat": now, "nbf": now - 30, "exp": now + 300, "jti": "forged",
-                  "fatxn": list(tx), **extra}
+        # The attacker copies what real tokens carry, the guard's own account as `aud` included.
+        claims = {"iss": self.url, "sub": sub, "aud": self.guard, "iat": now, "nbf": now - 30, "exp": now + 300,
+                  "jti": "forged", "fatxn": list(tx), **extra}
         return jwt.encode(claims, self.private_key(kid), algorithm="RS256", headers={"kid": kid})
 
 
