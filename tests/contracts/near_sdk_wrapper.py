@@ -4,7 +4,8 @@ tests/contracts/fastauth; each folder links this file, since a contract is
 frozen from its own folder).
 
 near-sdk-macros' `method_wrapper` (impl_item_method_info.rs) runs, in order:
-the `#[private]` check, the deposit check of a non-payable method, JSON
+the `#[private]` check, the deposit check of a non-payable `&mut self` or init
+method (a `&self` method is a "view" and takes any deposit), JSON
 argument parsing, the `#[callback_result]` read, the init-once check. The
 texts here are near-sdk's; after "Error: `" comes serde_json's message, which
 is reproduced for missing fields and wrong-length tuples (one-line JSON) and
@@ -38,6 +39,8 @@ def private(method):
 
 
 def not_payable(method):
+    """For `&mut self` methods and #[init] without #[payable]; near-sdk treats `&self`
+    methods as views and checks no deposit there (visitor.rs `is_view`)."""
     if near.attached_deposit() != 0:
         fail("Method " + method + " doesn't accept deposit")
 

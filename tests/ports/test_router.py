@@ -140,10 +140,18 @@ def test_missing_predecessor_fails_to_deserialize(world):
             in failure_text(result))
 
 
-def test_verify_refuses_a_deposit(world):
-    """lib.rs:214 is not #[payable]: near-sdk refuses any deposit first."""
-    result = world.call(USER, ROUTER, "verify", {}, deposit=1)
-    assert "Method verify doesn't accept deposit" in failure_text(result)
+def test_verify_takes_and_keeps_a_deposit_but_the_callback_refuses_one(world):
+    """lib.rs:214 `verify(&self, ...)`: near-sdk treats a `&self` method as a view and checks no
+    deposit, so one attached stays with the router (the guard call carries none); the
+    `&mut self` callback (lib.rs:230) refuses a deposit."""
+    before = world.balance(ROUTER)
+    result = world.call(USER, ROUTER, "verify", {"guard_id": "jwt#" + ISSUER, "verify_payload": world.token(PAYLOAD),
+                                                 "sign_payload": list(PAYLOAD), "predecessor": USER}, deposit=NEAR)
+    assert result.return_value == [True, SUB, ISSUER]
+    assert world.recorder.receipt(result, GUARD, "verify")["deposit"] == 0
+    assert world.balance(ROUTER) >= before + NEAR
+    refused = world.call(USER, ROUTER, "on_verify_callback", {"guard_name": ISSUER}, deposit=1)
+    assert "Method on_verify_callback doesn't accept deposit" in failure_text(refused)
 
 
 def test_on_verify_callback_is_public_and_aborts_without_a_promise_result(world):

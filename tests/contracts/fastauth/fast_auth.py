@@ -17,7 +17,8 @@ contract does, including what upstream gets wrong (tests pin it):
 Nothing is copied; each behaviour names the upstream line (`lib.rs:N`) it
 follows, and tests/ports/README.md has the parity table. near-sdk's wrapper
 runs first, in its order: `#[private]`, deposit check for non-payable
-methods, JSON arguments, callback result, init-once check.
+`&mut self` methods (`verify`, `execute`, `update_contract` are `&self`: views
+to near-sdk, no deposit check), JSON arguments, callback result, init-once check.
 
 Raw `near` module (no near-sdk-py), so the hops before the guard cost about
 what Rust's do and the gas the guard is left with is not understated.
@@ -156,7 +157,6 @@ def init():
 @near.export
 def update_contract():
     """lib.rs:215-231: owner (no pause check); the input is the new code; deploy, then migrate."""
-    sdk.not_payable("update_contract")
     _only_owner(_state())
     sdk.redeploy_with_input()
 
@@ -368,7 +368,6 @@ def _guard_args(guard_id, verify_payload, payload_json, predecessor):
 @near.export
 def execute():
     """lib.rs:379-390: owner; a function call with `gas` Tgas and no deposit."""
-    sdk.not_payable("execute")
     args = sdk.args("contract_address", "method_name", "args", "gas")
     contract_address = sdk.account_arg(args, "contract_address")
     method_name = sdk.str_arg(args, "method_name")
@@ -388,7 +387,6 @@ def execute():
 @near.export
 def verify():
     """lib.rs:352-367: the guard's verify with predecessor = the caller, then on_verify_callback."""
-    sdk.not_payable("verify")
     args = sdk.args("guard_id", "verify_payload", "sign_payload")
     guard_id = sdk.str_arg(args, "guard_id")
     verify_payload = sdk.str_arg(args, "verify_payload")

@@ -13,9 +13,10 @@ fraction of a Tgas per call, and so should its stand-in, or the gas the guard
 is left with would be understated.
 
 What near-sdk's `#[near]` wrapper does before a method body runs is ported
-too, in its order: `#[private]` check, deposit check for non-payable methods,
-JSON argument parsing, init-once check (near-sdk-macros 5.18.1,
-impl_item_method_info.rs `method_wrapper`).
+too, in its order: `#[private]` check, deposit check for non-payable
+`&mut self` methods (`verify` and `update_contract` are `&self`: views to
+near-sdk, no deposit check), JSON argument parsing, init-once check
+(near-sdk-macros 5.18.1, impl_item_method_info.rs `method_wrapper`).
 
 Storage is Borsh, byte for byte as near-sdk writes it:
     "STATE"          = borsh(JwtGuardRouter) = borsh(LookupMap prefix b"g") + borsh(owner)
@@ -118,7 +119,6 @@ def init():
 @near.export
 def update_contract():
     """lib.rs:62-78: owner; the input is the new code; deploy to self, then migrate with 10 Tgas."""
-    sdk.not_payable("update_contract")
     _only_owner(_read_owner())
     sdk.redeploy_with_input()
 
@@ -207,7 +207,6 @@ def verify():
     """lib.rs:214-221: `guard_id` must be exactly "jwt#NAME" (lib.rs:197-205); calls the guard's
     verify(issuer=NAME, jwt, sign_payload, predecessor) (external_contract.rs:6) with 0 static
     gas and weight 1, then on_verify_callback(guard_name) likewise."""
-    sdk.not_payable("verify")
     args = sdk.args("guard_id", "verify_payload", "sign_payload", "predecessor")
     guard_id = sdk.str_arg(args, "guard_id")
     jwt = sdk.str_arg(args, "verify_payload")
