@@ -321,16 +321,19 @@ def _verify_call():
     args = _parse_args(near.input(), MAX_VERIFY_ARG_STRINGS, MAX_VERIFY_ARG_DEPTH)
     if not args:
         return [False, INVALID_ARGUMENTS]
-    # The router sends {issuer, jwt}; FastAuth and the seed interface send
-    # {guard_id, verify_payload}. Both carry sign_payload and predecessor.
-    if "jwt" in args:
-        token = args.get("jwt")
-        expected_issuer = claims.expected_issuer(issuer=args.get("issuer"))
-    else:
+    # The router sends {issuer, jwt}; FastAuth sends {guard_id, verify_payload}.
+    # Both carry sign_payload and predecessor. The router reads a 2-tuple and
+    # FastAuth's sign a 3-tuple (its callback expects the router's answer), so
+    # FastAuth gets a third element: the guard name on success, "" otherwise.
+    called_by_fastauth = "jwt" not in args
+    if called_by_fastauth:
         token = args.get("verify_payload")
         expected_issuer = claims.expected_issuer(guard_id=args.get("guard_id"))
+    else:
+        token = args.get("jwt")
+        expected_issuer = claims.expected_issuer(issuer=args.get("issuer"))
     if expected_issuer is None or "sign_payload" not in args:
-        return [False, INVALID_ARGUMENTS]
+        return [False, INVALID_ARGUMENTS, ""] if called_by_fastauth else [False, INVALID_ARGUMENTS]
     state = _verify_state()
     config = state.get("settings") or {}
     ok, detail = verifier.verify_jwt(
@@ -346,12 +349,15 @@ def _verify_call():
         paused=state.get("paused") is True,
         extra_claims_check=_authorization_check(token, args.get("predecessor"), state.get("authz")),
     )
+    if called_by_fastauth:
+        return [ok, detail, expected_issuer if ok else ""]
     return [ok, detail]
 
 
 @near.export
 def verify():
-    """[true, sub] or [false, reason]; never panics on any token."""
+    """[true, sub] or [false, reason] (router's argument set); [true, sub, guard name] or
+    [false, reason, ""] (FastAuth's); never panics on any token."""
     try:
         result = _verify_call()
     except Exception:

@@ -48,6 +48,18 @@ class IssuerSection(_Section):
     # document and the JWKS are published.
     url: str = "http://127.0.0.1:8080/"
     name: str = "FastAuth issuer"
+    # The NEAR account of the guard that verifies these tokens. `guardctl deploy`
+    # binds a guard's audience to its own account id, so tokens carry it as `aud`
+    # unless tokens.audience says otherwise.
+    guard_account: Optional[str] = None
+
+    @field_validator("guard_account")
+    @classmethod
+    def _guard_account(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^(?=.{2,64}$)[a-z0-9]+([-_][a-z0-9]+)*(\.[a-z0-9]+([-_][a-z0-9]+)*)*$",
+                                              value):
+            raise ValueError("must be a NEAR account id (the guard's account)")
+        return value
 
     @field_validator("url")
     @classmethod
@@ -118,7 +130,8 @@ class TokensSection(_Section):
     lifetime_seconds: int = Field(300, ge=5, le=3600)
     # nbf = iat - leeway, so a chain whose clock runs a little behind accepts it.
     nbf_leeway_seconds: int = Field(30, ge=0, le=300)
-    # An `aud` claim when the guard is configured to require one.
+    # The `aud` claim; default: issuer.guard_account (what a guard deployed with
+    # guardctl's defaults requires). "" issues tokens without `aud`.
     audience: Optional[str] = None
     # The algorithm new signing keys get: RS256 (what FastAuth's guards use) or EdDSA.
     algorithm: Literal["RS256", "EdDSA"] = "RS256"
@@ -287,6 +300,12 @@ class Settings(_Section):
     @property
     def issuer_url(self) -> str:
         return self.issuer.url
+
+    @property
+    def audience(self) -> Optional[str]:
+        """The `aud` of issued tokens: tokens.audience, else the guard's account; None for none."""
+        audience = self.tokens.audience if self.tokens.audience is not None else self.issuer.guard_account
+        return audience or None
 
     @property
     def base_url(self) -> str:

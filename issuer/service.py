@@ -120,8 +120,8 @@ class IssuerService:
         claims = {"iss": settings.issuer_url, "sub": principal.subject, "iat": now,
                   "nbf": now - settings.tokens.nbf_leeway_seconds, "exp": now + settings.tokens.lifetime_seconds,
                   "jti": tokens.new_jti(), "fatxn": list(transaction)}
-        if settings.tokens.audience:
-            claims["aud"] = settings.tokens.audience
+        if settings.audience:
+            claims["aud"] = settings.audience
         account_claim = settings.account_claim
         if account_claim is not None:
             if principal.near_account is not None:

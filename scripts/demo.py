@@ -1,23 +1,29 @@
 #!/usr/bin/env python3
 """The guard's whole story in a minute, on a throwaway local chain (`make demo`).
 
-1. build the guard (and a JwtGuardRouter) — cached after the first time;
+1. build the guard (and a JwtGuardRouter, FastAuth and the MPC mock) — cached
+   after the first time;
 2. start `localnet run` on a free port with a temporary home;
-3. deploy the router and the guard with guardctl, register the guard in the
-   router under the issuer's exact `iss`;
-4. make an identity-provider key, mint a token, verify it through the router;
+3. deploy the router and the guard with guardctl (the guard's audience bound to
+   its own account), register the guard in the router under the issuer's
+   exact `iss`, deploy the MPC mock and FastAuth routing `jwt` to the router;
+4. make an identity-provider key, mint a token (aud = the guard), verify it
+   through the router, then have FastAuth `sign` with it: FastAuth → router →
+   guard → MPC mock, printing the gas of every receipt;
 5. rotate the key (add the new one, remove the old one) and show that a token
    from the old key now fails while one from the new key passes;
 6. stop the node — also on Ctrl-C or an error.
 
 Each step prints one line with its gas. Exit code 0 when every step did what
 it should, 1 otherwise. Every chain step is a `guardctl` command (add
---show-commands to see them) except the router calls, which are plain NEAR
-transactions signed with py-near, as FastAuth's relayer would send them.
+--show-commands to see them) except the router and FastAuth calls and the MPC
+mock's deployment, which are plain NEAR transactions signed with py-near, as
+FastAuth's relayer would send them.
 
-The router is FastAuth's JwtGuardRouter interface; by default the Python test
-port from tests/contracts/jwt_guard_router is built and used. Pass the real
-router's Wasm with --router-wasm to run the demo against it instead.
+The router and FastAuth are the test ports of Peersyst/fast-auth's contracts
+(tests/contracts/, faithful to upstream; see tests/ports/README.md); the MPC
+signer is a mock that answers at once with a signature-shaped value. Pass the
+real router's Wasm with --router-wasm to run the demo against it instead.
 """
 from __future__ import annotations
 
@@ -40,6 +46,10 @@ from typing import Optional
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ROUTER_PORT_ENTRY = REPO_ROOT / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py"
 ROUTER_PORT_WASM = REPO_ROOT / "build" / "test-ports" / "jwt_guard_router.wasm"
+FASTAUTH_PORT_ENTRY = REPO_ROOT / "tests" / "contracts" / "fastauth" / "fast_auth.py"
+FASTAUTH_PORT_WASM = REPO_ROOT / "build" / "test-ports" / "fast_auth.wasm"
+MPC_MOCK_ENTRY = REPO_ROOT / "tests" / "contracts" / "mpc_mock" / "mpc_mock.py"
+MPC_MOCK_WASM = REPO_ROOT / "build" / "test-ports" / "mpc_mock.wasm"
 
 ISSUER = "https://issuer.example/"
 SUB = "alice"
@@ -170,36 +180,44 @@ class Demo:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    # -- router calls (plain NEAR transactions)
+    # -- plain NEAR transactions (py-near), as a relayer sends them
 
-    def router_verify(self, router: str, guard: str, token: str) -> tuple[list, list, int]:
-        """router.verify(jwt#ISS, token, payload, predecessor) → (router's answer, guard's answer, guard gas)."""
-        from py_near import transactions
+    def send(self, receiver: str, actions: list, shown: str) -> dict:
+        """Sign `actions` to `receiver` as the root account; the EXPERIMENTAL_tx_status result."""
         from py_near.account import Account
 
         key = json.loads((self.home / "validator_key.json").read_text())
-        args = {"guard_id": f"jwt#{ISSUER}", "verify_payload": token, "sign_payload": list(SIGN_PAYLOAD),
-                "predecessor": self.root}
-        action = transactions.create_function_call_action("verify", json.dumps(args).encode(), 300 * TGAS, 0)
         if self.show_commands:
-            shown = {**args, "verify_payload": f"<token, {len(token)} chars>",
-                     "sign_payload": f"<{len(SIGN_PAYLOAD)} bytes>"}
-            print(f"    $ (py-near, signed by {self.root}) {router}.verify({json_text(shown)}), 300 Tgas", flush=True)
+            print(f"    $ (py-near, signed by {self.root}) {shown}", flush=True)
 
-        async def send():
+        async def submit():
             account = Account(self.root, key["secret_key"], self.rpc_url)
             try:
-                return await account.sign_and_submit_tx(router, [action])
+                return await account.sign_and_submit_tx(receiver, actions)
             finally:
                 await account.shutdown()
 
-        tx_hash = asyncio.run(send()).transaction.hash
-        # The `tx` RPC's receipts_outcome names each receipt's executor: that is
-        # how the guard's own answer and gas are found inside the router's chain.
-        answer = self.rpc("tx", [tx_hash, self.root])
+        tx_hash = asyncio.run(submit()).transaction.hash
+        # receipts_outcome names each receipt's executor and gas; `receipts`
+        # (EXPERIMENTAL_tx_status) names the method each one ran.
+        answer = self.rpc("EXPERIMENTAL_tx_status", [tx_hash, self.root])
         if "result" not in answer:
             raise StepFailed(f"tx {tx_hash}: {answer.get('error')}")
-        result = answer["result"]
+        return answer["result"]
+
+    def call(self, receiver: str, method: str, args: dict, shown_args: dict, *, deposit: int = 0) -> dict:
+        from py_near import transactions
+
+        action = transactions.create_function_call_action(method, json.dumps(args).encode(), 300 * TGAS, deposit)
+        return self.send(receiver, [action], f"{receiver}.{method}({json_text(shown_args)}), 300 Tgas"
+                                             + (f", {deposit} yoctoNEAR" if deposit else ""))
+
+    def router_verify(self, router: str, guard: str, token: str) -> tuple[list, list, int]:
+        """router.verify(jwt#ISS, token, payload, predecessor) → (router's answer, guard's answer, guard gas)."""
+        args = {"guard_id": f"jwt#{ISSUER}", "verify_payload": token, "sign_payload": list(SIGN_PAYLOAD),
+                "predecessor": self.root}
+        result = self.call(router, "verify", args, {**args, "verify_payload": f"<token, {len(token)} chars>",
+                                                    "sign_payload": f"<{len(SIGN_PAYLOAD)} bytes>"})
         if "SuccessValue" not in result["status"]:
             raise StepFailed(f"router.verify failed: {json_text(result['status'])}")
         guard_outcomes = [o["outcome"] for o in result["receipts_outcome"] if o["outcome"]["executor_id"] == guard]
@@ -207,6 +225,14 @@ class Demo:
             raise StepFailed(f"no answer from {guard} in tx {tx_hash}")
         return (_decode(result["status"]["SuccessValue"]), _decode(guard_outcomes[0]["status"]["SuccessValue"]),
                 guard_outcomes[0]["gas_burnt"])
+
+    def deploy_mock(self, account_id: str, wasm: Path) -> dict:
+        from py_near import transactions
+
+        return self.send(account_id, [transactions.create_create_account_action(),
+                                      transactions.create_transfer_action(5 * 10**24),
+                                      transactions.create_deploy_contract_action(wasm.read_bytes())],
+                         f"create {account_id} with 5 NEAR and deploy {wasm.name}")
 
     # -- the story
 
@@ -226,10 +252,20 @@ class Demo:
             return (f"test port, {built['size'] / 1024:.0f} KB{' (cached)' if built['cached'] else ''}",
                     "", Path(built["path"]))
 
+        def build_port(entry: Path, output: Path, what: str):
+            def action():
+                built = self.guardctl("build", "--contract", entry, "--out", output, network=False)
+                return f"{what}, {built['size'] / 1024:.0f} KB{' (cached)' if built['cached'] else ''}", "", \
+                    Path(built["path"])
+            return action
+
         guard_wasm = self.step("build guard", build_guard)
         router_wasm = self.step("build JwtGuardRouter", build_router)
+        fastauth_wasm = self.step("build FastAuth", build_port(FASTAUTH_PORT_ENTRY, FASTAUTH_PORT_WASM, "test port"))
+        mpc_wasm = self.step("build MPC signer", build_port(MPC_MOCK_ENTRY, MPC_MOCK_WASM, "mock"))
         self.step("start localnet", self.start_node)
         router, guard = f"router.{self.root}", f"guard.{self.root}"
+        fastauth, mpc = f"fastauth.{self.root}", f"mpc.{self.root}"
 
         def keygen(kid: str):
             def action():
@@ -248,7 +284,7 @@ class Demo:
             done = self.guardctl("--account", self.root, "--guard", guard, "deploy", "--create",
                                  "--owner", self.root, "--keys", old_key["jwks_json"], "--wasm", guard_wasm)
             kids = ", ".join(str(key["kid"]) for key in done["keys"])
-            return f"{guard}, keys [{kids}]", tgas(done["gas_burnt"]), done
+            return f"{guard}, keys [{kids}], aud {done['settings'].get('audience')}", tgas(done["gas_burnt"]), done
 
         def register():
             done = self.guardctl("--account", self.root, "--guard", guard, "register", "--router", router,
@@ -257,16 +293,29 @@ class Demo:
             return (f"name {json_text(ISSUER)} → {guard}, deposit {deposit:.4f} NEAR",
                     tgas(done["gas_burnt"]), done)
 
+        def deploy_mpc():
+            result = self.deploy_mock(mpc, mpc_wasm)
+            if "SuccessValue" not in result["status"]:
+                raise StepFailed(f"deploying the MPC mock failed: {json_text(result['status'])}")
+            return f"{mpc} (mock)", tgas(sum(o["outcome"]["gas_burnt"] for o in result["receipts_outcome"])), None
+
+        def deploy_fastauth():
+            done = self.guardctl("--account", self.root, "fastauth", "deploy", "--create", "--fastauth", fastauth,
+                                 "--owner", self.root, "--router", router, "--mpc", mpc, "--wasm", fastauth_wasm)
+            return f"{fastauth}, jwt → {router}, MPC {done['mpc_address']}", tgas(done["gas_burnt"]), done
+
         self.step("deploy router", deploy_router)
         self.step("deploy guard", deploy_guard)
         self.step("register guard", register)
+        self.step("deploy MPC signer", deploy_mpc)
+        self.step("deploy FastAuth", deploy_fastauth)
 
         def mint(key: dict, kid: str):
             def action():
-                done = self.guardctl("token", "--key", key["private_pem"], "--kid", kid, "--issuer", ISSUER,
-                                     "--sub", SUB, "--payload", SIGN_PAYLOAD.hex(), network=False)
+                done = self.guardctl("--guard", guard, "token", "--key", key["private_pem"], "--kid", kid,
+                                     "--issuer", ISSUER, "--sub", SUB, "--payload", SIGN_PAYLOAD.hex(), network=False)
                 claims = done["claims"]
-                return (f"iss {claims['iss']}, sub {claims['sub']}, kid {kid}, "
+                return (f"iss {claims['iss']}, sub {claims['sub']}, aud {claims['aud']}, kid {kid}, "
                         f"fatxn = {len(SIGN_PAYLOAD)} payload bytes", "", done["token"])
             return action
 
@@ -281,8 +330,26 @@ class Demo:
                 return f"{json_text(answer)}{why}", f"guard {tgas(gas)}", answer
             return action
 
+        def fastauth_sign(token: str):
+            def action():
+                args = {"guard_id": f"jwt#{ISSUER}", "verify_payload": token, "sign_payload": list(SIGN_PAYLOAD),
+                        "algorithm": "secp256k1"}
+                result = self.call(fastauth, "sign", args, {**args, "verify_payload": f"<token, {len(token)} chars>",
+                                                            "sign_payload": f"<{len(SIGN_PAYLOAD)} bytes>"}, deposit=1)
+                response = _decode(result["status"].get("SuccessValue", "")) if "SuccessValue" in result["status"] \
+                    else None
+                if not isinstance(response, dict) or "big_r" not in response:
+                    raise StepFailed(f"FastAuth.sign answered {json_text(result['status'])}")
+                total = sum(o["outcome"]["gas_burnt"] for o in result["receipts_outcome"])
+                detail = (f"MPC mock's signature: big_r {response['big_r']['affine_point'][:14]}…, "
+                          f"s {response['s']['scalar'][:10]}…")
+                return detail, f"total {tgas(total)}", result
+            return action
+
         old_token = self.step("mint token", mint(old_key, "idp-1"))
         self.step("verify through router", verify(old_token, must_pass=True))
+        signed = self.step("FastAuth.sign → router → guard → MPC", fastauth_sign(old_token))
+        print("\n".join(receipt_gas_lines(signed)), flush=True)
 
         new_key = self.step("new identity provider key", keygen("idp-2"))
 
@@ -298,6 +365,27 @@ class Demo:
         self.step("old token through router", verify(old_token, must_pass=False))
         new_token = self.step("mint token with the new key", mint(new_key, "idp-2"))
         self.step("new token through router", verify(new_token, must_pass=True))
+
+
+def receipt_gas_lines(result: dict) -> list[str]:
+    """One line per receipt: executor, method (or refund) and gas burnt, in execution order."""
+    methods = {}
+    for receipt in result.get("receipts", []):
+        actions = receipt.get("receipt", {}).get("Action", {}).get("actions", [])
+        names = [action["FunctionCall"]["method_name"] for action in actions
+                 if isinstance(action, dict) and "FunctionCall" in action]
+        # "system" sends gas refunds (left out); a contract's transfer is FastAuth's deposit refund.
+        methods[receipt["receipt_id"]] = ",".join(names) or ("refund" if receipt["predecessor_id"] == "system"
+                                                             else f"transfer from {receipt['predecessor_id']}")
+    lines = []
+    for outcome in result["receipts_outcome"]:
+        name = methods.get(outcome["id"], "?")
+        if name == "refund":
+            continue
+        gas = outcome["outcome"]["gas_burnt"]
+        label = f"{outcome['outcome']['executor_id']}{' ' if name.startswith('transfer') else '.'}{name}"
+        lines.append(f"    {label:<{LABEL_WIDTH - 2}}   {gas / TGAS:6.2f} Tgas")
+    return lines
 
 
 def _decode(value_b64: str):
@@ -325,7 +413,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so the node is stopped either way.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
-    print("FastAuth JWT guard demo: localnet → router → guard → key rotation", flush=True)
+    print("FastAuth JWT guard demo: localnet → router → guard → FastAuth.sign → key rotation", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="guard-demo-"))
     demo = Demo(workdir, args.show_commands, args.router_wasm.resolve() if args.router_wasm else None)
     status = 0

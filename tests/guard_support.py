@@ -51,7 +51,7 @@ KEY_CACHE = REPO / ".cache" / "guard-tests" / "keys"
 # guard_core (pure Python) names the reasons and limits the Wasm must honour.
 if str(GUARD_DIR) not in sys.path:
     sys.path.insert(0, str(GUARD_DIR))
-from guard_core import reasons  # noqa: E402,F401  (re-exported for the tests)
+from guard_core import claims as core_claims, reasons  # noqa: E402,F401  (reasons re-exported for the tests)
 
 ROOT = "test.near"
 GUARD = "guard.test.near"
@@ -325,6 +325,21 @@ def router_args(token: Any, sign_payload: Any, *, issuer: Any = ISSUER, predeces
 def fastauth_args(token: Any, sign_payload: Any, *, guard_id: Any = GUARD_ID, predecessor: Any = ALICE) -> dict:
     """What FastAuth sends to a guard registered directly in it."""
     return {"guard_id": guard_id, "verify_payload": token, "sign_payload": _listed(sign_payload), "predecessor": predecessor}
+
+
+def expected_answer(args: Any, verdict: list) -> list:
+    """The guard's answer to `args` for the verdict [ok, sub_or_reason].
+
+    FastAuth reads a 3-tuple from `sign` (the router's shape), so FastAuth's
+    argument set (an object without `jwt`) gets a third element: the guard name
+    (the issuer `guard_id` names) when ok, "" otherwise. The
+    router's set gets two, and so does input refused before it is parsed
+    (too large, or not an object).
+    """
+    ok, detail = verdict
+    if not isinstance(args, dict) or not args or "jwt" in args or detail == ARGUMENTS_TOO_LARGE:
+        return [ok, detail]
+    return [ok, detail, core_claims.issuer_from_guard_id(args.get("guard_id")) if ok else ""]
 
 
 def _listed(value: Any) -> Any:

@@ -42,11 +42,14 @@ def check_custom_claims(claims, sign_payload, audience=None):
     if values.bytes_from_list(claims.get("fatxn")) != payload_bytes:
         return reasons.FATXN_MISMATCH
     if audience:
+        # Upstream auth0-guard's rule (audience_matches): a string equal to the
+        # audience, or an array with such a string among its members; members
+        # of other types are skipped, not refused.
         aud = claims.get("aud")
         if type(aud) is str:
             if aud != audience:
                 return reasons.AUDIENCE_MISMATCH
-        elif values.is_str_list(aud):
+        elif type(aud) is list:
             if audience not in aud:
                 return reasons.AUDIENCE_MISMATCH
         else:

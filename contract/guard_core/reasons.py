@@ -25,8 +25,8 @@ every client that matches on it.
 | `Invalid sign_payload`   | `sign_payload` is not a list of integers 0-255                        |
 | `fatxn mismatch`         | `fatxn` missing, not a list of integers 0-255, or not equal to        |
 |                          | `sign_payload` byte for byte                                          |
-| `Audience mismatch`      | an audience is configured and `aud` (string or list of strings)       |
-|                          | does not contain it                                                   |
+| `Audience mismatch`      | an audience is configured and `aud` (a string, or a list whose string |
+|                          | members are compared; other members are skipped) does not contain it  |
 | `Custom claims rejected` | the shell's extra claims hook failed without giving a reason          |
 | `Token expired`          | `exp` <= block time in seconds                                        |
 | `Token not yet valid`    | `nbf` > block time in seconds                                         |

@@ -28,7 +28,9 @@ def verify_digest(signature, digest, modulus):
     SHA-256 is `digest`, under the key with big-endian modulus `modulus`.
 
     All arguments are bytes. A signature whose length is not the modulus
-    length is simply invalid (the Rust guard panics there).
+    length is invalid, as RFC 8017 8.2.2 step 1 and OpenSSL say; upstream's
+    base-jwt-guard (rsa/rs256.rs) accepts a shorter one that verifies, since
+    it only requires the integer to be < n.
     """
     size = len(modulus)
     if size not in MODULUS_SIZES or len(signature) != size or len(digest) != _DIGEST_SIZE:

@@ -107,7 +107,9 @@ def build_parser() -> Parser:
     sub.add_argument("--keys", required=True, action="append", metavar="FILE|URL",
                      help="public keys: PEM, JWK, JWKS file or JWKS URL (repeatable)")
     sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
-    sub.add_argument("--audience", help="require this aud in every token")
+    sub.add_argument("--audience", help="require this aud in every token (default: the guard's own account id)")
+    sub.add_argument("--no-audience", action="store_true",
+                     help="do not check aud (accepts tokens minted for other consumers of the same keys)")
     sub.add_argument("--issuer", action="append", metavar="ISS", help="issuer allow-list entry (repeatable)")
     sub.add_argument("--policy", metavar="FILE", help="transaction policy (.toml or .json, as for `policy set`)")
     sub.add_argument("--claim-mode", action="store_true", help="turn claim mode on from the start")
@@ -117,10 +119,11 @@ def build_parser() -> Parser:
                   "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate.")
     sub.add_argument("--wasm", required=True, metavar="PATH", help="the new Wasm")
 
-    sub = command(commands, "register", lifecycle.cmd_register, "register the guard with a JwtGuardRouter",
+    sub = command(commands, "register", lifecycle.cmd_register, "register the guard with a JwtGuardRouter you own",
                   "Call ROUTER.add_guard(ISS, --guard), attaching the router's storage deposit "
-                  "(10^19 yocto × 2112 bytes + 1 NEAR ≈ 1.0211 NEAR). The guard name is the issuer's exact iss; "
-                  "FastAuth then addresses the guard as jwt#ISS.")
+                  "(10^19 yocto × 2112 bytes + 1 NEAR = 1.02112 NEAR). Only the router's owner can: the signer "
+                  "must be ROUTER.owner(), which is read first; nothing is sent otherwise. The guard name is the "
+                  "issuer's exact iss (at most 2043 bytes); FastAuth then addresses the guard as jwt#ISS.")
     sub.add_argument("--router", required=True, metavar="ID", help="the JwtGuardRouter account")
     sub.add_argument("--issuer", required=True, metavar="ISS", help="the tokens' exact iss (e.g. https://idp.example/)")
     sub.add_argument("--deposit", metavar="NEAR", help="override the attached deposit")
@@ -193,7 +196,8 @@ def build_parser() -> Parser:
     sub.add_argument("--sub", required=True, help="sub claim")
     sub.add_argument("--payload", required=True, metavar="HEX|@FILE", help="bytes for the fatxn claim")
     sub.add_argument("--kid", help="kid header")
-    sub.add_argument("--aud", help="aud claim")
+    sub.add_argument("--aud", help="aud claim (default: --guard, the audience a guard deployed with defaults "
+                                   "requires; --aud '' for none)")
     sub.add_argument("--exp-in", type=int, metavar="SECONDS", help="exp = iat + SECONDS (default 600; negative = expired)")
     sub.add_argument("--nbf", type=int, metavar="UNIX", help="nbf claim")
     sub.add_argument("--iat", type=int, metavar="UNIX", help="issue time (default now)")

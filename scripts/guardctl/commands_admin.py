@@ -218,9 +218,14 @@ async def cmd_unpause(ctx: Context, args) -> None:
 # --- settings -----------------------------------------------------------------
 
 
-def _settings_lines(settings: dict) -> list[str]:
-    return [f"audience: {settings.get('audience', '(any: aud not checked)')}",
-            f"issuers: {', '.join(settings['issuers']) if settings.get('issuers') else '(any iss matching the guard name)'}"]
+def _settings_lines(settings: dict, guard: str) -> list[str]:
+    lines = [f"audience: {settings.get('audience', '(any: aud not checked)')}",
+             f"issuers: {', '.join(settings['issuers']) if settings.get('issuers') else '(any iss matching the guard name)'}"]
+    if not settings.get("audience"):
+        lines.append(f"risk: without an audience this guard accepts tokens minted for any other guard or app that "
+                     f"trusts the same keys; bind it with 'guardctl settings set --audience {guard}' once the "
+                     f"issuer puts aud={guard} in its tokens")
+    return lines
 
 
 async def cmd_settings_show(ctx: Context, args) -> None:
@@ -228,7 +233,8 @@ async def cmd_settings_show(ctx: Context, args) -> None:
     async with ctx.chain() as chain:
         await ctx.check_guard(chain, guard)
         settings = await chain.view(guard, "get_settings")
-    ctx.out.result({"guard": guard, "settings": settings}, _settings_lines(settings))
+    ctx.out.result({"guard": guard, "settings": settings, "audience_checked": bool(settings.get("audience"))},
+                   _settings_lines(settings, guard))
 
 
 async def cmd_settings_set(ctx: Context, args) -> None:
@@ -248,4 +254,4 @@ async def cmd_settings_set(ctx: Context, args) -> None:
                                   gas=ctx.gas)
         stored = await chain.view(guard, "get_settings")
     ctx.out.result({"guard": guard, "settings": stored, "transaction": report.as_json()},
-                   [*_settings_lines(stored), gas_line("set_settings", report)])
+                   [*_settings_lines(stored, guard), gas_line("set_settings", report)])

@@ -101,9 +101,12 @@ async def cmd_verify(ctx: Context, args) -> int:
         else:
             verdict = await chain.view(guard, "verify", call_args)
         now = await chain.block_time()
-    if not (isinstance(verdict, list) and len(verdict) == 2 and isinstance(verdict[0], bool)):
-        raise GuardctlError(f"{guard}.verify returned {verdict!r}, not [bool, str]: is it a JWT guard?")
-    accepted, detail = verdict
+    # FastAuth's argument set (--guard-id) is answered [ok, sub_or_reason, guard name or ""].
+    size = 3 if args.guard_id is not None else 2
+    if not (isinstance(verdict, list) and len(verdict) == size and isinstance(verdict[0], bool)):
+        raise GuardctlError(f"{guard}.verify returned {verdict!r}, not [bool, str{', str' * (size - 2)}]: "
+                            "is it a JWT guard?")
+    accepted, detail = verdict[:2]
     lines = [f"{'ACCEPTED' if accepted else 'REJECTED'}: {'sub=' + detail if accepted else detail}",
              f"guard {guard}, expected issuer {issuer!r}, chain time {format_time(now)}",
              *_claim_lines(header, claims, payload)]
@@ -139,7 +142,8 @@ def cmd_token(ctx: Context, args) -> None:
     if args.exp_in is not None and args.exp_in == 0:
         raise GuardctlError("--exp-in must not be 0")
     token, header, claims = mint_token(
-        args.key, issuer=args.issuer, subject=args.sub, payload=payload, kid=args.kid, audience=args.aud,
+        args.key, issuer=args.issuer, subject=args.sub, payload=payload, kid=args.kid,
+        audience=(args.aud if args.aud is not None else ctx.guard) or None,
         expires_in=args.exp_in if args.exp_in is not None else 600, not_before=args.nbf,
         extra_claims=_extra_claims(args.claim), now=args.iat)
     ctx.out.result({"token": token, "header": header, "claims": claims}, token)

@@ -30,9 +30,12 @@ ACCOUNT_OVERHEAD_BYTES = 100 + 80
 STATE_ALLOWANCE_BYTES = 40_000
 # JwtGuardRouter.add_guard: storage_byte_cost × (GUARD_NAME_MAX_BYTES_LENGTH +
 # MAX_ACCOUNT_BYTES_LENGTH) + 1 NEAR contingency.
-ROUTER_NAME_MAX_BYTES = 2048
+ROUTER_CHECKED_NAME_BYTES = 2048
 ROUTER_ACCOUNT_MAX_BYTES = 64
-ROUTER_DEPOSIT = STORAGE_BYTE_COST * (ROUTER_NAME_MAX_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
+ROUTER_DEPOSIT = STORAGE_BYTE_COST * (ROUTER_CHECKED_NAME_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
+# The router checks 2048 bytes, but near-sdk stores a guard under "g" + u32
+# length + name and NEAR refuses storage keys over 2048 bytes: 2043 is what fits.
+ROUTER_NAME_MAX_BYTES = ROUTER_CHECKED_NAME_BYTES - 5
 
 
 def gas_line(label: str, report: TxReport) -> str:
@@ -138,7 +141,8 @@ async def cmd_deploy(ctx: Context, args) -> None:
     owner = check_account_id(args.owner, "--owner")
     # Everything that can be checked offline is, before any transaction.
     public_keys = validate_key_set(load_keys(args.keys, kid=args.kid, warn=ctx.out.warn), " ".join(args.keys))
-    settings, reason = guard_core_module("settings").validate_settings(args.audience, args.issuer or None)
+    settings, reason = guard_core_module("settings").validate_settings(deploy_audience(ctx, guard, args),
+                                                                       args.issuer or None)
     if reason is not None:
         raise GuardctlError(reason)
     initial_balance = parse_near_option(args.initial_balance, "--initial-balance") if args.initial_balance else None
@@ -202,6 +206,22 @@ async def cmd_deploy(ctx: Context, args) -> None:
     }, lines)
 
 
+NO_AUDIENCE_WARNING = ("--no-audience: this guard will not check aud, so it accepts any token its keys "
+                       "verify, including tokens the issuer minted for another guard or app that trusts the same "
+                       "keys (a testnet token on mainnet, another consumer of the same IdP)")
+
+
+def deploy_audience(ctx: Context, guard: str, args) -> Optional[str]:
+    """The audience `deploy` binds: --audience, else the guard's own account id (as upstream's
+    audited auth0-guard requires); None only with --no-audience, which warns what it allows."""
+    if args.no_audience:
+        if args.audience is not None:
+            raise GuardctlError("--audience and --no-audience contradict each other; give one")
+        ctx.out.warn(NO_AUDIENCE_WARNING)
+        return None
+    return args.audience if args.audience is not None else guard
+
+
 def parse_near_option(text: str, option: str) -> int:
     try:
         return parse_near(text)
@@ -244,7 +264,8 @@ def check_guard_name(issuer: str) -> str:
     if "#" in issuer:
         raise GuardctlError(f"issuer {issuer!r} contains '#', which JwtGuardRouter refuses in guard names")
     if len(issuer.encode()) > ROUTER_NAME_MAX_BYTES:
-        raise GuardctlError(f"issuer is longer than the router's {ROUTER_NAME_MAX_BYTES}-byte guard-name limit")
+        raise GuardctlError(f"issuer is {len(issuer.encode())} bytes; a router guard name can be at most "
+                            f"{ROUTER_NAME_MAX_BYTES} bytes (its storage key adds 5 to NEAR's 2048-byte limit)")
     return issuer
 
 
@@ -274,6 +295,14 @@ async def cmd_register(ctx: Context, args) -> None:
                          f"it will reject tokens routed to it under this name")
         if not await chain.account_exists(router):
             raise GuardctlError(f"router {router} does not exist on {ctx.network}")
+        # add_guard is the router owner's alone (JwtGuardRouter only_owner, by
+        # predecessor): say so before sending a transaction that would fail.
+        router_owner = await chain.view(router, "owner")
+        if router_owner != identity.account_id:
+            raise GuardctlError(
+                f"only {router}'s owner {router_owner} can add guards, not {identity.account_id}; ask {router_owner} "
+                f"to register {guard} as {name!r}, deploy your own router with 'guardctl router deploy', "
+                f"or have FastAuth's owner register the guard directly (FastAuth add_guard)")
         current = await registered_guard(chain, router, name)
         if current == guard:
             ctx.out.result({"router": router, "guard_name": name, "guard": guard, "already_registered": True},

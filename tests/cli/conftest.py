@@ -89,11 +89,13 @@ def make_account(network, network_name, credentials_dir, root):
 
 @pytest.fixture
 def guard(guardctl, root, owner, guard_wasm, test_keys) -> str:
-    """A guard created by `guardctl deploy --create`, owned by `owner`, trusting rsa1 and ed1."""
+    """A guard created by `guardctl deploy --create --no-audience`, owned by `owner`, trusting rsa1
+    and ed1. Without an audience, so tests of other things mint plain tokens; test_cli_deploy holds
+    the default (aud bound to the guard's account)."""
     guard_id = f"{unique_name('guard')}.{root.account_id}"
     guardctl.ok("--account", root.account_id, "--guard", guard_id, "deploy", "--create",
                 "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
-                "--keys", test_keys["ed1"]["jwks_json"], "--wasm", str(guard_wasm))
+                "--keys", test_keys["ed1"]["jwks_json"], "--no-audience", "--wasm", str(guard_wasm))
     return guard_id
 
 

@@ -11,6 +11,8 @@ import base58
 from cli_support import GUARDCTL, unique_name, with_custom_section
 from guardctl.credentials import generate_identity, save_identity
 
+ISSUER = "https://idp.example/"
+
 
 def code_hash(wasm: bytes) -> str:
     return base58.b58encode(hashlib.sha256(wasm).digest()).decode()
@@ -60,6 +62,48 @@ def test_deploy_prints_gas_in_text_mode(guardctl, root, owner, guard_wasm, test_
     assert f"deployed guard {guard}" in out
     assert "deploy: gas burnt" in out and "Tgas" in out
     assert "total gas burnt" in out
+
+
+def test_deploy_binds_the_audience_to_the_guard_by_default(guardctl, root, owner, guard_wasm, test_keys):
+    """Secure by default (upstream auth0-guard b9c1fbc requires aud = its account): a guard
+    deployed with defaults refuses a token minted for another account and accepts its own."""
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    result = guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(guard_wasm), "--json").json()
+    assert result["settings"] == {"audience": guard}
+
+    def verdict(*aud: str) -> dict:
+        token = guardctl.ok("--guard", guard, "token", "--key", test_keys["rsa1"]["private_pem"], "--kid", "rsa1",
+                            "--issuer", ISSUER, "--sub", "alice", "--payload", "0a0b", *aud,
+                            network=False).stdout.strip()
+        return guardctl.raw("--guard", guard, "verify", "--token", token, "--payload", "0a0b", "--issuer", ISSUER,
+                            "--json").json()
+
+    assert verdict()["accepted"] is True  # `guardctl token --guard G` puts aud=G
+    other = verdict("--aud", f"other.{root.account_id}")
+    assert other["accepted"] is False and other["reason"] == "Audience mismatch"
+    assert verdict("--aud", "")["reason"] == "Audience mismatch"  # no aud at all
+    assert "risk:" not in guardctl.ok("--guard", guard, "settings", "show").stdout
+
+
+def test_deploy_no_audience_says_what_it_allows(guardctl, root, owner, guard_wasm, test_keys):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                      "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"], "--no-audience",
+                      "--wasm", str(guard_wasm), "--json")
+    assert run.json()["settings"] == {}
+    [warning] = [line for line in run.stderr_lines if "warning" in line]
+    assert warning.startswith("guardctl: warning: --no-audience: this guard will not check aud, so it accepts any "
+                              "token its keys verify, including tokens the issuer minted for another guard")
+    shown = guardctl.ok("--guard", guard, "settings", "show").stdout.splitlines()
+    assert shown[-1] == (f"risk: without an audience this guard accepts tokens minted for any other guard or app "
+                         f"that trusts the same keys; bind it with 'guardctl settings set --audience {guard}' once "
+                         f"the issuer puts aud={guard} in its tokens")
+    both = guardctl.fails("--account", root.account_id, "--guard", f"x{guard}", "deploy", "--create", "--owner",
+                          owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"], "--no-audience",
+                          "--audience", "a", "--wasm", str(guard_wasm))
+    assert both.stderr.strip() == "guardctl: error: --audience and --no-audience contradict each other; give one"
 
 
 def test_deploy_to_an_existing_account_signs_as_the_guard(guardctl, make_account, owner, guard_wasm, test_keys):

@@ -197,7 +197,7 @@ CASES = [
     ("aud other", lambda: _signed(claims(aud="other")), _rsa_set, {"audience": "app"}, reasons.AUDIENCE_MISMATCH),
     ("aud list without", lambda: _signed(claims(aud=["x", "y"])), _rsa_set, {"audience": "app"}, reasons.AUDIENCE_MISMATCH),
     ("aud wrong type", lambda: _signed(claims(aud={"app": 1})), _rsa_set, {"audience": "app"}, reasons.AUDIENCE_MISMATCH),
-    ("aud list of non-strings", lambda: _signed(claims(aud=["app", 1])), _rsa_set, {"audience": "app"}, reasons.AUDIENCE_MISMATCH),
+    ("aud list of non-strings", lambda: _signed(claims(aud=[1, ["app"]])), _rsa_set, {"audience": "app"}, reasons.AUDIENCE_MISMATCH),
     ("extra hook rejects", _valid, _rsa_set, {"extra_claims_check": lambda c, p: "Receiver not allowed"}, "Receiver not allowed"),
     ("extra hook rejects vaguely", _valid, _rsa_set, {"extra_claims_check": lambda c, p: 7}, reasons.CUSTOM_CLAIMS_REJECTED),
     ("expired at exp", lambda: _signed(claims(exp=NOW)), _rsa_set, {}, reasons.TOKEN_EXPIRED),
@@ -277,6 +277,13 @@ def test_audience_string_and_list_accept():
     assert verify(_signed(claims(aud=["x", "app"])), _rsa_set(), audience="app") == (True, SUBJECT)
     # Without a configured audience, aud is not looked at.
     assert verify(_signed(claims(aud=5)), _rsa_set()) == (True, SUBJECT)
+
+
+def test_audience_list_skips_non_string_members_as_upstream_does():
+    """auth0-guard (b9c1fbc) `audience_matches`: any string member equal to the audience."""
+    assert verify(_signed(claims(aud=[1, None, {"a": 1}, "app"])), _rsa_set(), audience="app") == (True, SUBJECT)
+    assert verify(_signed(claims(aud=[1, ["app"], {"app": 1}])), _rsa_set(), audience="app") == (
+        False, reasons.AUDIENCE_MISMATCH)
 
 
 def test_allow_list_containing_issuer_accepts():

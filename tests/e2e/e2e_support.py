@@ -314,6 +314,7 @@ class Deployment:
         key = self.keys[kid]
         return self.guardctl.ok(
             "token", "--key", key["private_pem"], "--kid", kid, "--issuer", issuer or self.issuer, "--sub", sub,
+            "--aud", self.guard,  # the audience `guardctl deploy` binds by default
             "--payload", (payload if payload is not None else SIGN_PAYLOAD).hex(),
             "--iat", self.near.block_time(), "--exp-in", exp_in, network=False).stdout.strip()
 

@@ -83,3 +83,23 @@ def test_fastauth_sign_follows_a_key_rotation(near, relayer, fastauth, deploymen
     outcome = sign(near, relayer, fastauth, deployment, deployment.token("k2", sub="alice"))
     assert outcome.value_of(deployment.guard) == [True, "alice"]
     assert outcome.value["scheme"] == "Secp256k1"
+
+
+def test_fastauth_signs_through_a_guard_registered_directly(near, guardctl, root, relayer, mpc, wasm, deployment):
+    """FastAuth with the guard under its own prefix (no router): the guard gets FastAuth's
+    argument set, answers [true, sub, iss] — the 3-tuple FastAuth's sign callback reads — and
+    the MPC mock signs under the path PREFIX#ISS#sub."""
+    fastauth_id = f"{unique('fastauth')}.{root.account_id}"
+    guardctl.ok("--account", root.account_id, "fastauth", "deploy", "--create", "--fastauth", fastauth_id,
+                "--owner", root.account_id, "--route", f"idp={deployment.guard}", "--mpc", mpc,
+                "--wasm", wasm["fastauth"])
+    guard_id = f"idp#{deployment.issuer}"
+    outcome = near.call(relayer, fastauth_id, "sign", {
+        "guard_id": guard_id, "verify_payload": deployment.token("k1", sub="alice"),
+        "sign_payload": list(SIGN_PAYLOAD), "algorithm": "secp256k1"}, gas=300 * TGAS, deposit=ONE_YOCTO)
+    print(f"\nFastAuth.sign, guard registered directly (tx {outcome.tx_hash}):\n{outcome.gas_table()}")
+    assert outcome.succeeded, outcome.failure_text
+    assert outcome.value_of(deployment.guard) == [True, "alice", deployment.issuer]
+    request_logs = [line for line in outcome.logs if line.startswith("mock-mpc sign ")]
+    assert json.loads(request_logs[0].removeprefix("mock-mpc sign "))["path"] == f"{guard_id}#alice"
+    assert outcome.value["scheme"] == "Secp256k1"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.guard_support import (
+    expected_answer,
     ALICE,
     ARGUMENTS_TOO_LARGE,
     MAX_VERIFY_ARGS_BYTES,
@@ -60,7 +61,7 @@ def _expected(case, args):
         assert case.name in OVERSIZED_ARGUMENTS, case.name
         return [False, ARGUMENTS_TOO_LARGE]
     assert case.name not in OVERSIZED_ARGUMENTS
-    return [False, case.reason]
+    return expected_answer(args, [False, case.reason])
 
 
 def _args(case, style):

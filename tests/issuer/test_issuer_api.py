@@ -8,6 +8,7 @@ import json
 import jwt
 import pytest
 
+from issuer.config import ConfigError
 from issuer.guard_bridge import guard_core
 from issuer.signing_keys import guard_key
 from issuer_support import PASSWORD, b64, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
@@ -266,3 +267,18 @@ def test_openapi_documents_the_api(client):
     assert {"/v1/tokens", "/v1/tokens/check", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout",
             "/v1/auth/session", "/.well-known/jwks.json", "/.well-known/openid-configuration"} <= paths
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_audience_defaults_to_the_guard_the_issuer_serves(make_client):
+    """A guard deployed with guardctl's defaults requires aud = its account id; the issuer's
+    issuer.guard_account supplies exactly that, and tokens.audience = "" turns aud off."""
+    for extra, expected in (({}, "guard.example.near"), ({"tokens": {"audience": ""}}, None),
+                            ({"tokens": {"audience": "app"}}, "app")):
+        settings = fast_settings("sqlite://", issuer={"guard_account": "guard.example.near"}, **extra)
+        client = make_client(settings)
+        client.service.accounts.add_user("al", PASSWORD)
+        token = login(client, "al")["access_token"]
+        body = client.post("/v1/tokens", json={"transaction_hex": transfer().hex()}, headers=bearer(token)).json()
+        assert decode_unverified(body["token"])[1].get("aud") == expected
+    with pytest.raises(ConfigError, match="issuer.guard_account: Value error, must be a NEAR account id"):
+        fast_settings("sqlite://", issuer={"guard_account": "Not An Account"})

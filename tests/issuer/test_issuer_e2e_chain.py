@@ -79,10 +79,12 @@ class Issuer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.db_url = f"sqlite:///{tmp_path / 'issuer.db'}"
         self.clock = Clock(chain_clock_offset(self.near))
-        self.settings = fast_settings(self.db_url, issuer={"url": self.url}, **sections)
+        # The guard this issuer serves: `guardctl deploy` binds its audience to this
+        # account id, and the issuer puts it in `aud` by default.
+        self.guard = f"{unique('guard')}.{self.near.root.account_id}"
+        self.settings = fast_settings(self.db_url, issuer={"url": self.url, "guard_account": self.guard}, **sections)
         self.service = IssuerService(self.settings, clock=self.clock, secret=MASTER_SECRET)
         self.server = LiveServer(create_app(service=self.service), port=self.port)
-        self.guard = None
         self.owner = None
 
     # -- the issuer's own CLI, in this process, against the same database
@@ -111,7 +113,6 @@ class Issuer:
     def deploy_guard(self):
         near, root = self.near, self.near.root
         self.owner = near.create_account("owner", 20)
-        self.guard = f"{unique('guard')}.{root.account_id}"
         self.guardctl.ok("--account", root.account_id, "--guard", self.guard, "deploy", "--create",
                          "--owner", self.owner.account_id, "--keys", self.settings.jwks_url,
                          "--wasm", self.chain["guard_wasm"])
@@ -161,8 +162,9 @@ class Issuer:
 
     def hand_made_token(self, kid: str, tx: bytes, sub: str = "mallory", **extra) -> str:
         now = self.clock.now()
-        claims = {"iss": self.url, "sub": sub, "iat": now, "nbf": now - 30, "exp": now + 300, "jti": "forged",
-                  "fatxn": list(tx), **extra}
+        # The attacker copies what real tokens carry, the guard's own account as `aud` included.
+        claims = {"iss": self.url, "sub": sub, "aud": self.guard, "iat": now, "nbf": now - 30, "exp": now + 300,
+                  "jti": "forged", "fatxn": list(tx), **extra}
         return jwt.encode(claims, self.private_key(kid), algorithm="RS256", headers={"kid": kid})
 
 

@@ -31,6 +31,7 @@ from localnet.primitives import (
     CreateAccount,
     DeployContract,
     FullAccess,
+    FunctionCall,
     Transfer,
 )
 # Shared with the guard's own Wasm tests and the benchmark (tests/guard_support.py).
@@ -42,6 +43,8 @@ CONTRACTS = {
     "fastauth": REPO / "tests" / "contracts" / "fastauth" / "fast_auth.py",
     "mpc": REPO / "tests" / "contracts" / "mpc_mock" / "mpc_mock.py",
     "guard": REPO / "contract" / "guard.py",
+    "relay": REPO / "tests" / "contracts" / "caller" / "contract.py",
+    "scripted": REPO / "tests" / "contracts" / "scripted_guard" / "scripted_guard.py",
 }
 BUILD_DIR = REPO / ".cache" / "ports"
 
@@ -52,14 +55,20 @@ GUARD = "guard.test.near"
 FASTAUTH = "fastauth.test.near"
 MPC = "mpc.test.near"
 USER = "user.test.near"  # calls FastAuth.sign (a relayer, in production)
+RELAYER = "relayer.test.near"  # an account that calls FastAuth.sign for users
+RELAY = "relay.test.near"  # a contract forwarding a call (tests/contracts/caller): predecessor != signer
 STRANGER = "stranger.test.near"
+# FastAuth's prefix for the guard registered in it directly (no router).
+DIRECT = "direct"
+SCRIPTED = "scripted.test.near"  # answers whatever its verify_payload says (tests/contracts/scripted_guard)
+SCRIPTED_PREFIX = "scripted"
 
 ISSUER = "https://login.example.com/"
 GUARD_ID = "jwt#" + ISSUER
 SUB = "google-oauth2|1234567890"
 GENESIS_TIME_NS = 1_750_000_000 * 10**9
 
-# Router.add_guard: env::storage_byte_cost() * (2048 + 64) + 1 NEAR
+# Router.add_guard (lib.rs:136): env::storage_byte_cost() * (2048 + 64) + 1 NEAR
 STORAGE_BYTE_COST = 10**19
 ADD_GUARD_DEPOSIT = STORAGE_BYTE_COST * (2048 + 64) + NEAR
 
@@ -183,16 +192,19 @@ class World:
         chain = Chain(genesis_time_ns=GENESIS_TIME_NS, root_public_key=key_for(ROOT).public_key)
         world = cls(chain, issuer or Issuer(), ReceiptRecorder(chain))
         for account_id, code in ((ROUTER, wasm["router"]), (GUARD, wasm["guard"]),
-                                 (FASTAUTH, wasm["fastauth"]), (MPC, wasm["mpc"])):
+                                 (FASTAUTH, wasm["fastauth"]), (MPC, wasm["mpc"]), (RELAY, wasm["relay"]),
+                                 (SCRIPTED, wasm["scripted"])):
             world.create_account(account_id, CONTRACT_BALANCE, code)
-        for account_id in (OWNER, USER, STRANGER):
+        for account_id in (OWNER, USER, RELAYER, STRANGER):
             world.create_account(account_id, 100 * NEAR)
 
         world.ok(ROUTER, ROUTER, "init", {"owner": OWNER})
         world.ok(GUARD, GUARD, "init", {"owner": OWNER, "public_keys": [world.issuer.public_key_json()]})
         world.ok(OWNER, ROUTER, "add_guard", {"guard_name": ISSUER, "guard_account": GUARD},
                  deposit=ADD_GUARD_DEPOSIT)
-        world.ok(FASTAUTH, FASTAUTH, "init", {"init_guards": {"jwt": ROUTER}, "owner": OWNER, "pauser": OWNER})
+        # The router under "jwt", the same guard registered directly under DIRECT.
+        guards = {"jwt": ROUTER, DIRECT: GUARD, SCRIPTED_PREFIX: SCRIPTED}
+        world.ok(FASTAUTH, FASTAUTH, "init", {"init_guards": guards, "owner": OWNER, "pauser": OWNER})
         world.ok(OWNER, FASTAUTH, "set_mpc_address", {"mpc_address": MPC})
         return world
 
@@ -233,12 +245,30 @@ class World:
             "sign_payload": list(sign_payload), "predecessor": predecessor,
         }, gas=gas)
 
-    def sign(self, token: str, sign_payload: bytes, *, guard_id: str = GUARD_ID, algorithm: Optional[str] = None,
+    def sign(self, token: str, sign_payload: bytes, *, guard_id: str = GUARD_ID, algorithm: Optional[str] = "secp256k1",
              signer: str = USER, gas: int = 300 * TERA, deposit: int = 1):
+        """FastAuth.sign; `algorithm=None` leaves out the (required) argument."""
         args = {"guard_id": guard_id, "verify_payload": token, "sign_payload": list(sign_payload)}
         if algorithm is not None:
             args["algorithm"] = algorithm
         return self.call(signer, FASTAUTH, "sign", args, gas=gas, deposit=deposit)
+
+    def upgrade_with_own_code(self, account_id: str, name: str) -> None:
+        """`update_contract` with the contract's own Wasm: refused for a stranger, done by the
+        owner, whose migrate logs as upstream's does (router lib.rs:62-98, fa lib.rs:215-257)."""
+        code = build(name)
+        refused = self.chain.execute(STRANGER, account_id, [FunctionCall("update_contract", code, 100 * TERA, 0)])
+        assert "Only the owner can call this function" in failure_text(refused)
+        done = self.chain.execute(OWNER, account_id, [FunctionCall("update_contract", code, 100 * TERA, 0)])
+        assert done.succeeded and not done.receipt_failures, failure_text(done)
+        assert done.logs[-2:] == ["migrate", "state exists: migrating state"]
+
+    def relayed(self, signer: str, receiver: str, method: str, args: dict, *, deposit: int = 0,
+                gas: int = 300 * TERA):
+        """`signer` calls `receiver.method` through the RELAY contract: the signer is `signer`,
+        the predecessor RELAY (how a DAO, multisig or proxy account calls)."""
+        relay_args = {"target": receiver, "method": method, "args": json.dumps(args), "deposit": str(deposit)}
+        return self.call(signer, RELAY, "call", relay_args, gas=gas, deposit=deposit)
 
 
 def failure_text(result) -> str:

@@ -1,144 +1,61 @@
-"""TEST PORT of FastAuth's `FastAuth` contract (Rust, Peersyst/fast-auth `contracts/fa`), the `sign` path.
+"""TEST PORT of FastAuth's `FastAuth` contract (Peersyst/fast-auth at 38dc894,
+`contracts/fa/src/lib.rs` and `src/external_contracts.rs`, near-sdk 5.18.1).
 
 Not production code: it exists so the guard can be tested inside the call chain
-FastAuth really builds — FastAuth.sign -> (router ->) guard.verify -> callback ->
-MPC sign -> callback — with NEAR's gas and receipts. The behaviour and JSON
-interface are ported from the Rust contract and its documentation; nothing is
-copied. Differences are listed in tests/ports/README.md.
+FastAuth really builds — sign -> (router ->) guard.verify -> callback -> MPC
+sign -> callback — with NEAR's gas and receipts. It behaves as the Rust
+contract does, including what upstream gets wrong (tests pin it):
 
-Raw `near` module (no near-sdk-py), so the hops before the guard cost about what
-Rust's do and the gas the guard is left with is not understated.
+- `on_verify_sign_callback` (lib.rs:561) reads the guard's answer as a
+  3-tuple (bool, String, String): a 2-element answer panics, nothing is
+  signed and the deposit stays here.
+- `on_verify_callback` (lib.rs:402, used by `verify`) reads a 2-tuple, so
+  `verify` panics on the router's 3-element answer.
+- `on_sign_callback` (lib.rs:596-613) refunds the deposit after a successful
+  signature too, from this contract's balance.
 
-Interface:
-    init(init_guards, owner, pauser)              #[init] #[private]
-    owner() / change_owner(new_owner)             owner = PREDECESSOR here (the router uses the signer)
-    pause() (pauser, by signer) / unpause() (owner) / set_pauser(pauser) / paused()
-    mpc_address() / set_mpc_address(mpc_address)
-    mpc_key_version() / set_mpc_key_version(mpc_key_version)
-    mpc_domain_id() / set_mpc_domain_id(mpc_domain_id)
-    version()
-    add_guard(guard_id, guard_address)            owner; '#' refused
-    get_guard(guard_id) / remove_guard(guard_id)
-    verify(guard_id, verify_payload, sign_payload) -> [bool, str]
-    sign(guard_id, verify_payload, sign_payload, algorithm?) -> MPC response | null
-        #[payable]; algorithm in secp256k1 (default here) | ecdsa | eddsa.
-        The guard is the one registered under the prefix of guard_id (the part
-        before the first '#'; "jwt" is the router). It is called with
-        {"guard_id", "verify_payload", "sign_payload", "predecessor": <caller of sign>}
-        and no explicit gas (0 static, weight 1), then on_verify_sign_callback.
-        Verified: path = guard_id + "#" + sub, payload = sha256(sign_payload),
-        MPC `sign` with the attached deposit, then on_sign_callback -> response.
-        Rejected or failed verification: logs, refunds the deposit to the caller,
-        returns nothing (the transaction succeeds with an empty value).
-        A sub with '#' or longer than 256 bytes panics ("Invalid sub").
+Nothing is copied; each behaviour names the upstream line (`lib.rs:N`) it
+follows, and tests/ports/README.md has the parity table. near-sdk's wrapper
+runs first, in its order: `#[private]`, deposit check for non-payable
+`&mut self` methods (`verify`, `execute`, `update_contract` are `&self`: views
+to near-sdk, no deposit check), JSON arguments, callback result, init-once check.
 
-Storage: one JSON record under "STATE" (the Rust keeps its guards HashMap in
-the contract state too).
+Raw `near` module (no near-sdk-py), so the hops before the guard cost about
+what Rust's do and the gas the guard is left with is not understated.
+
+Storage: one JSON record under "STATE" (the Rust writes the same fields in
+Borsh); only the layout differs, nothing a method returns.
 """
 
 import binascii
 import json
 
 import near
+import near_sdk_wrapper as sdk
 
-CONTRACT_VERSION = "0.1.0"
+# lib.rs:9-14
+CONTRACT_VERSION = "1.0.0"
 DEFAULT_MPC_KEY_VERSION = 0
 DEFAULT_MPC_DOMAIN_ID = 1
-ALGORITHMS = ("secp256k1", "ecdsa", "eddsa")
-# The Rust makes `algorithm` a required String; older FastAuth versions had no
-# argument and always used the legacy secp256k1 request. Absent means that here.
-DEFAULT_ALGORITHM = "secp256k1"
-MAX_SUB_BYTES = 256
+MAX_SUB_BYTES = 256  # lib.rs:460
+# lib.rs:17-34: parsed lower-cased; serialised (for the callback) by variant name.
+ALGORITHMS = {"secp256k1": "Secp256k1", "ecdsa": "Ecdsa", "eddsa": "Eddsa"}
 
 STATE_KEY = "STATE"
-
-DESERIALIZE_INPUT = "Failed to deserialize input from JSON."
-DESERIALIZE_CALLBACK = "Failed to deserialize callback using JSON"
-
-_INT_ONLY = {int}
+SOURCE_FILE = "fa/src/lib.rs"  # Rust panic locations, as cargo builds the workspace member
 
 
-# --- plumbing -----------------------------------------------------------------
+# --- plumbing (near-sdk's own behaviour is in near_sdk_wrapper.py) ----------------
 
 
-def _fail(message):
-    near.panic_utf8(message)
+def _rust_panic(line, message):
+    sdk.rust_panic(SOURCE_FILE, line, message)
 
 
-def _return_json(value):
-    near.value_return(json.dumps(value))
-
-
-def _parse_json(raw):
-    """JSON container parsed from `raw` bytes, or None (see jwt_guard_router.py)."""
-    if type(raw) is not bytes or len(raw) < 2:
-        return None
-    if raw[0] not in (0x7B, 0x5B):  # '{' or '['
-        return None
-    try:
-        return json.loads(raw)
-    except Exception:
-        return None
-
-
-def _args(*required):
-    args = _parse_json(near.input())
-    if type(args) is not dict:
-        _fail(DESERIALIZE_INPUT)
-    for name in required:
-        if name not in args:
-            _fail(DESERIALIZE_INPUT)
-    return args
-
-
-def _str_arg(args, name):
+def _int_arg(args, name, limit):
     value = args.get(name)
-    if type(value) is not str:
-        _fail(DESERIALIZE_INPUT)
-    return value
-
-
-def _int_arg(args, name):
-    value = args.get(name)
-    if type(value) is not int or value < 0:
-        _fail(DESERIALIZE_INPUT)
-    return value
-
-
-def _is_account_id(value):
-    if type(value) is not str or not 2 <= len(value) <= 64:
-        return False
-    previous_separator = True
-    for ch in value:
-        if ch in "-_.":
-            if previous_separator:
-                return False
-            previous_separator = True
-        elif ("a" <= ch <= "z") or ("0" <= ch <= "9"):
-            previous_separator = False
-        else:
-            return False
-    return not previous_separator
-
-
-def _account_arg(args, name):
-    value = args.get(name)
-    if not _is_account_id(value):
-        _fail(DESERIALIZE_INPUT)
-    return value
-
-
-def _bytes_arg(args, name):
-    """A JSON byte array (Rust Vec<u8>), returned as the list itself.
-
-    Checked with C-level built-ins only (as contract/guard_core/values.py does):
-    a Python loop over a 1,000-byte payload costs ~3 Tgas, these ~0.5.
-    """
-    value = args.get(name)
-    if type(value) is not list:
-        _fail(DESERIALIZE_INPUT)
-    if value and (set(map(type, value)) != _INT_ONLY or min(value) < 0 or max(value) > 255):
-        _fail(DESERIALIZE_INPUT)
+    if type(value) is not int or value < 0 or value >= limit:
+        sdk.bad_input("invalid value for `" + name + "`")
     return value
 
 
@@ -146,14 +63,17 @@ def _yocto_arg(args, name):
     """A NearToken argument: near-sdk serialises it as a decimal string."""
     value = args.get(name)
     if type(value) is not str or not value or not value.isdigit():
-        _fail(DESERIALIZE_INPUT)
+        sdk.bad_input("invalid NearToken for `" + name + "`")
     return int(value)
+
+
+# --- state --------------------------------------------------------------------------
 
 
 def _state():
     raw = near.storage_read(STATE_KEY)
     if raw is None:
-        # Rust's `impl Default`: everything points at the contract's own account.
+        # lib.rs:51-63 `impl Default`: everything points at the contract's own account.
         here = near.current_account_id()
         return {
             "guards": {},
@@ -173,126 +93,105 @@ def _save(state):
 
 
 def _only_owner(state):
+    """lib.rs:72-74: the PREDECESSOR."""
     if near.predecessor_account_id() != state["owner"]:
-        _fail("Only the owner can call this function")
+        _rust_panic(73, "Only the owner can call this function")
 
 
 def _only_pauser(state):
+    """lib.rs:124-126: the SIGNER (not the predecessor, unlike the owner)."""
     if near.signer_account_id() != state["pauser"]:
-        _fail("Only the pauser can call this function")
+        _rust_panic(125, "Only the pauser can call this function")
 
 
 def _non_paused(state):
+    """lib.rs:131-133."""
     if state["paused"]:
-        _fail("Contract is paused")
+        _rust_panic(132, "Contract is paused")
 
 
-def _private(method):
-    if near.predecessor_account_id() != near.current_account_id():
-        _fail("Method " + method + " is private")
-
-
-def _guard_prefix(guard_id):
-    if not guard_id:
-        _fail("Guard ID cannot be empty")
-    prefix = guard_id.split("#")[0]
-    if not prefix:
-        _fail("Guard ID must be in format 'guard' or 'prefix#suffix'")
-    return prefix
-
-
-def _guard_for(state, guard_id):
-    address = state["guards"].get(_guard_prefix(guard_id))
-    if address is None:
-        _fail("Cannot verify: Guard with ID '" + guard_id + "' does not exist")
-    return address
-
-
-def _call_then(receiver, method, args_json, deposit, callback, callback_args_json):
-    """receiver.method(args) with 0 static gas and weight 1, then self.callback(args), likewise.
-
-    That is what near-sdk-rs emits for `ext(..).method(..).then(Self::ext(..).callback(..))`
-    when no gas is set: both calls share this call's leftover gas evenly.
-    """
-    call = near.promise_batch_create(receiver)
+def _call_then(account, method, args_json, deposit, callback, callback_args_json):
+    """`ext(account).method(args).then(Self::ext(here).callback(...))`: both calls with
+    near-sdk's defaults of 0 static gas and weight 1; returned as the method's result."""
+    call = near.promise_batch_create(account)
     near.promise_batch_action_function_call_weight(call, method, args_json, deposit, 0, 1)
     then = near.promise_batch_then(call, near.current_account_id())
     near.promise_batch_action_function_call_weight(then, callback, callback_args_json, 0, 0, 1)
-    near.promise_return(then)
+    return then
 
 
-def _refund(caller, amount):
-    """Send the sign deposit back to whoever called `sign`; returns the promise or None."""
-    if amount <= 0:
-        return None
-    refund = near.promise_batch_create(caller)
-    near.promise_batch_action_transfer(refund, amount)
-    return refund
+def _transfer(account, amount):
+    """`Promise::new(account).transfer(amount)`: a Transfer receipt, even of 0 yoctoNEAR."""
+    promise = near.promise_batch_create(account)
+    near.promise_batch_action_transfer(promise, amount)
+    return promise
 
 
-def _verification_result():
-    """(ok, sub) from the guard's answer; (None, None) when the guard call failed.
-
-    A guard answers [bool, str]; the router answers [bool, str, str]. Both are
-    accepted here (see tests/ports/README.md). Any other shape panics, as a
-    failed deserialisation does in near-sdk.
-    """
-    if near.promise_results_count() != 1:
-        _fail(DESERIALIZE_CALLBACK)
-    status, data = near.promise_result(0)
-    if status != 1:
-        return None, None
-    result = _parse_json(data)
-    if (
-        type(result) is not list
-        or len(result) not in (2, 3)
-        or type(result[0]) is not bool
-        or type(result[1]) is not str
-    ):
-        _fail(DESERIALIZE_CALLBACK)
-    return result[0], result[1]
-
-
-# --- initialisation, ownership, pause ---------------------------------------------
+# --- initialisation, upgrade, ownership, pause ---------------------------------------
 
 
 @near.export
 def init():
-    _private("init")
-    if near.storage_has_key(STATE_KEY):
-        _fail("Contract is already initialized")
-    args = _args("init_guards", "owner", "pauser")
+    """lib.rs:150-166 #[init] #[private]. near-sdk's init-once check runs first, so the
+    body's own "Contract is already initialized" (lib.rs:153-155) is never reached."""
+    sdk.private("init")
+    sdk.not_payable("init")
+    args = sdk.args("init_guards", "owner", "pauser")
     guards = args.get("init_guards")
     if type(guards) is not dict:
-        _fail(DESERIALIZE_INPUT)
+        sdk.bad_input("invalid type for `init_guards`, expected a map")
     for guard_id in guards:
-        if not _is_account_id(guards[guard_id]):
-            _fail(DESERIALIZE_INPUT)
+        if not sdk.is_account_id(guards[guard_id]):
+            sdk.bad_input("invalid account id in `init_guards`")
+    owner = sdk.account_arg(args, "owner")
+    pauser = sdk.account_arg(args, "pauser")
+    if near.storage_has_key(STATE_KEY):
+        sdk.fail(sdk.ALREADY_INITIALIZED)
     state = _state()
     state["guards"] = guards
-    state["owner"] = _account_arg(args, "owner")
-    state["pauser"] = _account_arg(args, "pauser")
+    state["owner"] = owner
+    state["pauser"] = pauser
     _save(state)
 
 
 @near.export
+def update_contract():
+    """lib.rs:215-231: owner (no pause check); the input is the new code; deploy, then migrate."""
+    _only_owner(_state())
+    sdk.redeploy_with_input()
+
+
+@near.export
+def migrate():
+    """lib.rs:236-257 #[private] #[init(ignore_state)]: every field kept."""
+    sdk.start_migration(STATE_KEY)
+    _save(_state())
+
+
+@near.export
 def owner():
+    """lib.rs:79-82."""
     state = _state()
     _non_paused(state)
-    _return_json(state["owner"])
+    sdk.return_json(state["owner"])
 
 
 @near.export
 def change_owner():
+    """lib.rs:89-93."""
+    sdk.not_payable("change_owner")
+    new_owner = sdk.account_arg(sdk.args("new_owner"), "new_owner")
     state = _state()
     _non_paused(state)
     _only_owner(state)
-    state["owner"] = _account_arg(_args("new_owner"), "new_owner")
+    state["owner"] = new_owner
     _save(state)
 
 
 @near.export
 def pause():
+    """lib.rs:98-101: the pauser, checked as signer."""
+    sdk.not_payable("pause")
     state = _state()
     _only_pauser(state)
     state["paused"] = True
@@ -301,6 +200,8 @@ def pause():
 
 @near.export
 def unpause():
+    """lib.rs:106-109."""
+    sdk.not_payable("unpause")
     state = _state()
     _only_owner(state)
     state["paused"] = False
@@ -309,252 +210,343 @@ def unpause():
 
 @near.export
 def set_pauser():
+    """lib.rs:116-119."""
+    sdk.not_payable("set_pauser")
+    pauser = sdk.account_arg(sdk.args("pauser"), "pauser")
     state = _state()
     _only_owner(state)
-    state["pauser"] = _account_arg(_args("pauser"), "pauser")
+    state["pauser"] = pauser
     _save(state)
+
+
+@near.export
+def only_pauser():
+    """lib.rs:124-126: a `pub fn` inside `#[near] impl`, so near-sdk exports it as a view."""
+    _only_pauser(_state())
 
 
 @near.export
 def paused():
-    _return_json(_state()["paused"])
+    """lib.rs:138-140 (no pause check)."""
+    sdk.return_json(_state()["paused"])
 
 
 @near.export
 def version():
+    """lib.rs:620-623."""
     state = _state()
     _non_paused(state)
-    _return_json(state["version"])
+    sdk.return_json(state["version"])
 
 
-# --- MPC settings -------------------------------------------------------------------
+# --- MPC settings -----------------------------------------------------------------------
 
 
-@near.export
-def mpc_address():
+def _set_setting(method, field, value, log_prefix):
+    sdk.not_payable(method)
     state = _state()
     _non_paused(state)
-    _return_json(state["mpc_address"])
+    _only_owner(state)
+    near.log_utf8(log_prefix + str(value))
+    state[field] = value
+    _save(state)
+
+
+def _get_setting(field):
+    state = _state()
+    _non_paused(state)
+    sdk.return_json(state[field])
 
 
 @near.export
 def set_mpc_address():
-    state = _state()
-    _non_paused(state)
-    _only_owner(state)
-    address = _account_arg(_args("mpc_address"), "mpc_address")
-    near.log_utf8("Setting MPC address to " + address)
-    state["mpc_address"] = address
-    _save(state)
+    """lib.rs:175-180."""
+    address = sdk.account_arg(sdk.args("mpc_address"), "mpc_address")
+    _set_setting("set_mpc_address", "mpc_address", address, "Setting MPC address to ")
 
 
 @near.export
-def mpc_key_version():
-    state = _state()
-    _non_paused(state)
-    _return_json(state["mpc_key_version"])
+def mpc_address():
+    """lib.rs:185-188."""
+    _get_setting("mpc_address")
 
 
 @near.export
 def set_mpc_key_version():
-    state = _state()
-    _non_paused(state)
-    _only_owner(state)
-    key_version = _int_arg(_args("mpc_key_version"), "mpc_key_version")
-    near.log_utf8("Setting MPC key version to " + str(key_version))
-    state["mpc_key_version"] = key_version
-    _save(state)
+    """lib.rs:195-200 (u32)."""
+    key_version = _int_arg(sdk.args("mpc_key_version"), "mpc_key_version", 2**32)
+    _set_setting("set_mpc_key_version", "mpc_key_version", key_version, "Setting MPC key version to ")
 
 
 @near.export
-def mpc_domain_id():
-    state = _state()
-    _non_paused(state)
-    _return_json(state["mpc_domain_id"])
+def mpc_key_version():
+    """lib.rs:205-208."""
+    _get_setting("mpc_key_version")
 
 
 @near.export
 def set_mpc_domain_id():
-    state = _state()
-    _non_paused(state)
-    _only_owner(state)
-    domain_id = _int_arg(_args("mpc_domain_id"), "mpc_domain_id")
-    near.log_utf8("Setting MPC domain ID to " + str(domain_id))
-    state["mpc_domain_id"] = domain_id
-    _save(state)
+    """lib.rs:264-269 (u64)."""
+    domain_id = _int_arg(sdk.args("mpc_domain_id"), "mpc_domain_id", 2**64)
+    _set_setting("set_mpc_domain_id", "mpc_domain_id", domain_id, "Setting MPC domain ID to ")
 
 
-# --- guards -----------------------------------------------------------------------
+@near.export
+def mpc_domain_id():
+    """lib.rs:274-277."""
+    _get_setting("mpc_domain_id")
+
+
+# --- guards -----------------------------------------------------------------------------
 
 
 @near.export
 def get_guard():
+    """lib.rs:288-293."""
+    guard_id = sdk.str_arg(sdk.args("guard_id"), "guard_id")
     state = _state()
     _non_paused(state)
-    guard_id = _str_arg(_args("guard_id"), "guard_id")
     address = state["guards"].get(guard_id)
     if address is None:
-        _fail("Guard with ID '" + guard_id + "' does not exist")
-    _return_json(address)
+        sdk.fail("Guard with ID '" + guard_id + "' does not exist")
+    sdk.return_json(address)
 
 
 @near.export
 def add_guard():
+    """lib.rs:301-306: replaces an existing entry silently."""
+    sdk.not_payable("add_guard")
+    args = sdk.args("guard_id", "guard_address")
+    guard_id = sdk.str_arg(args, "guard_id")
+    address = sdk.account_arg(args, "guard_address")
     state = _state()
     _non_paused(state)
     _only_owner(state)
-    args = _args("guard_id", "guard_address")
-    guard_id = _str_arg(args, "guard_id")
-    address = _account_arg(args, "guard_address")
     if "#" in guard_id:
-        _fail("Guard ID cannot contain '#'")
+        _rust_panic(304, "Guard ID cannot contain '#'")
     state["guards"][guard_id] = address
     _save(state)
 
 
 @near.export
 def remove_guard():
+    """lib.rs:313-318: an unknown id is no error."""
+    sdk.not_payable("remove_guard")
+    guard_id = sdk.str_arg(sdk.args("guard_id"), "guard_id")
     state = _state()
     _non_paused(state)
     _only_owner(state)
-    guard_id = _str_arg(_args("guard_id"), "guard_id")
     near.log_utf8("Removing guard: " + guard_id)
     if guard_id in state["guards"]:
         del state["guards"][guard_id]
     _save(state)
 
 
-# --- verify -------------------------------------------------------------------------
+def _guard_for(state, guard_id):
+    """lib.rs:328-337 (prefix = text before the first '#') and lib.rs:355-360 / 440-445 (lookup)."""
+    if not guard_id:
+        sdk.fail("Guard ID cannot be empty")
+    prefix = guard_id.split("#")[0]
+    if not prefix:
+        sdk.fail("Guard ID must be in format 'guard' or 'prefix#suffix'")
+    address = state["guards"].get(prefix)
+    if address is None:
+        sdk.fail("Cannot verify: Guard with ID '" + guard_id + "' does not exist")
+    return address
+
+
+def _guard_args(guard_id, verify_payload, payload_json, predecessor):
+    """external_contracts.rs:10 ExternalGuard::verify's arguments, compact, in declaration order."""
+    return (
+        '{"guard_id":' + json.dumps(guard_id)
+        + ',"verify_payload":' + json.dumps(verify_payload)
+        + ',"sign_payload":' + payload_json
+        + ',"predecessor":' + json.dumps(predecessor) + "}"
+    )
+
+
+@near.export
+def execute():
+    """lib.rs:379-390: owner; a function call with `gas` Tgas and no deposit."""
+    args = sdk.args("contract_address", "method_name", "args", "gas")
+    contract_address = sdk.account_arg(args, "contract_address")
+    method_name = sdk.str_arg(args, "method_name")
+    call_args = sdk.str_arg(args, "args")
+    gas = _int_arg(args, "gas", 2**64)
+    state = _state()
+    _non_paused(state)
+    _only_owner(state)
+    promise = near.promise_batch_create(contract_address)
+    near.promise_batch_action_function_call_weight(promise, method_name, call_args, 0, gas * 10**12, 0)
+    near.promise_return(promise)
+
+
+# --- verify -------------------------------------------------------------------------------
 
 
 @near.export
 def verify():
+    """lib.rs:352-367: the guard's verify with predecessor = the caller, then on_verify_callback."""
+    args = sdk.args("guard_id", "verify_payload", "sign_payload")
+    guard_id = sdk.str_arg(args, "guard_id")
+    verify_payload = sdk.str_arg(args, "verify_payload")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
     state = _state()
     _non_paused(state)
-    args = _args("guard_id", "verify_payload", "sign_payload")
-    guard_id = _str_arg(args, "guard_id")
-    guard_args = (
-        '{"guard_id":' + json.dumps(guard_id)
-        + ',"verify_payload":' + json.dumps(_str_arg(args, "verify_payload"))
-        + ',"sign_payload":' + json.dumps(_bytes_arg(args, "sign_payload"))
-        + ',"predecessor":' + json.dumps(near.predecessor_account_id()) + "}"
-    )
-    _call_then(_guard_for(state, guard_id), "verify", guard_args, 0, "on_verify_callback", "{}")
+    address = _guard_for(state, guard_id)
+    guard_args = _guard_args(guard_id, verify_payload, json.dumps(sign_payload, separators=(",", ":")),
+                             near.predecessor_account_id())
+    near.promise_return(_call_then(address, "verify", guard_args, 0, "on_verify_callback", ""))
 
 
 @near.export
 def on_verify_callback():
-    _private("on_verify_callback")
-    ok, sub = _verification_result()
-    if ok is None:
+    """lib.rs:401-413 #[private]: reads a (bool, String) 2-TUPLE — the router's 3-element
+    answer (and a 3-element guard answer) makes it panic."""
+    sdk.private("on_verify_callback")
+    sdk.not_payable("on_verify_callback")
+    _status, result = sdk.callback_tuple(2)
+    state = _state()
+    if result is None:
         near.log_utf8("Guard verification failed")
-        _return_json([False, ""])
-    elif not ok:
+        sdk.return_json([False, ""])
+    elif not result[0]:
         near.log_utf8("Guard verification rejected")
-        _return_json([False, sub])
+        sdk.return_json([False, result[1]])
     else:
-        _return_json([True, sub])
+        sdk.return_json([True, result[1]])
+    _save(state)
 
 
-# --- sign ---------------------------------------------------------------------------
+# --- sign ---------------------------------------------------------------------------------
 
 
 @near.export
 def sign():
+    """lib.rs:427-452 #[payable]: `algorithm` required, parsed case-insensitively."""
+    args = sdk.args("guard_id", "verify_payload", "sign_payload", "algorithm")
+    guard_id = sdk.str_arg(args, "guard_id")
+    verify_payload = sdk.str_arg(args, "verify_payload")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
+    algorithm = sdk.str_arg(args, "algorithm")
     state = _state()
     _non_paused(state)
-    args = _args("guard_id", "verify_payload", "sign_payload")
-    algorithm = args.get("algorithm", DEFAULT_ALGORITHM)
-    if algorithm not in ALGORITHMS:
-        _fail("Invalid algorithm. Expected one of: secp256k1, ecdsa, eddsa")
-    guard_id = _str_arg(args, "guard_id")
-    sign_payload = _bytes_arg(args, "sign_payload")
-    caller = near.predecessor_account_id()
     deposit = near.attached_deposit()
-    # The payload travels twice (to the guard and back to the callback, as in the
-    # Rust); it is encoded once, and the arguments are assembled as text.
-    payload_json = json.dumps(sign_payload)
+    caller = near.predecessor_account_id()
+    variant = ALGORITHMS.get(algorithm.lower())
+    if variant is None:
+        sdk.fail("Unsupported algorithm: " + algorithm + ". Supported algorithms are: secp256k1, ecdsa, eddsa")
+    address = _guard_for(state, guard_id)
+    # The payload travels twice (to the guard and to the callback); encoded once.
+    payload_json = json.dumps(sign_payload, separators=(",", ":"))
     guard_id_json = json.dumps(guard_id)
     caller_json = json.dumps(caller)
-    guard_args = (
-        '{"guard_id":' + guard_id_json
-        + ',"verify_payload":' + json.dumps(_str_arg(args, "verify_payload"))
-        + ',"sign_payload":' + payload_json
-        + ',"predecessor":' + caller_json + "}"
-    )
     callback_args = (
         '{"guard_id":' + guard_id_json
         + ',"sign_payload":' + payload_json
         + ',"attached_deposit":"' + str(deposit) + '"'
-        + ',"algorithm":' + json.dumps(algorithm)
+        + ',"algorithm":"' + variant + '"'
         + ',"caller":' + caller_json + "}"
     )
-    _call_then(_guard_for(state, guard_id), "verify", guard_args, 0, "on_verify_sign_callback", callback_args)
+    promise = _call_then(address, "verify", _guard_args(guard_id, verify_payload, payload_json, caller), 0,
+                         "on_verify_sign_callback", callback_args)
+    near.promise_return(promise)
+    _save(state)  # `&mut self`
 
 
-def _mpc_request(state, algorithm, path, payload_hash):
-    if algorithm == "secp256k1":
-        # Legacy SignRequest {payload: Vec<u8>, path, key_version}
-        return {"payload": list(payload_hash), "path": path, "key_version": state["mpc_key_version"]}
-    variant = "Ecdsa" if algorithm == "ecdsa" else "Eddsa"
-    # SignRequestV2 {path, payload_v2: {"Ecdsa"|"Eddsa": hex}, domain_id}
-    return {
-        "path": path,
-        "payload_v2": {variant: binascii.hexlify(payload_hash).decode()},
-        "domain_id": state["mpc_domain_id"],
-    }
+def _mpc_request(state, variant, path, payload_hash):
+    if variant == "Secp256k1":
+        # lib.rs:473-480, external_contracts.rs:50-54 SignRequest {payload, path, key_version}
+        return ('{"request":{"payload":' + json.dumps(list(payload_hash), separators=(",", ":"))
+                + ',"path":' + json.dumps(path) + ',"key_version":' + str(state["mpc_key_version"]) + "}}")
+    # lib.rs:505-549, external_contracts.rs:58-71 SignRequestV2 {path, payload_v2: {Ecdsa|Eddsa: hex}, domain_id}
+    return ('{"request":{"path":' + json.dumps(path) + ',"payload_v2":{"' + variant + '":"'
+            + binascii.hexlify(payload_hash).decode() + '"},"domain_id":' + str(state["mpc_domain_id"]) + "}}")
 
 
 @near.export
 def on_verify_sign_callback():
-    _private("on_verify_sign_callback")
-    args = _args("guard_id", "sign_payload", "attached_deposit", "algorithm", "caller")
-    guard_id = _str_arg(args, "guard_id")
-    sign_payload = _bytes_arg(args, "sign_payload")
+    """lib.rs:560-587 #[private]: reads the guard's answer as a (bool, String, String) 3-TUPLE."""
+    sdk.private("on_verify_sign_callback")
+    sdk.not_payable("on_verify_sign_callback")
+    args = sdk.args("guard_id", "sign_payload", "attached_deposit", "algorithm", "caller")
+    guard_id = sdk.str_arg(args, "guard_id")
+    sign_payload = sdk.bytes_arg(args, "sign_payload")
     deposit = _yocto_arg(args, "attached_deposit")
-    algorithm = _str_arg(args, "algorithm")
-    caller = _account_arg(args, "caller")
+    variant = sdk.str_arg(args, "algorithm")
+    if variant not in ("Secp256k1", "Ecdsa", "Eddsa"):
+        sdk.bad_input("unknown variant `" + variant + "`, expected one of `Secp256k1`, `Ecdsa`, `Eddsa`")
+    caller = sdk.account_arg(args, "caller")
+    _status, result = sdk.callback_tuple(3)
+    state = _state()
 
-    ok, sub = _verification_result()
-    if not ok:
-        near.log_utf8("Guard verification failed" if ok is None else "Guard verification rejected")
-        refund = _refund(caller, deposit)
-        if refund is not None:
-            near.promise_return(refund)
+    if result is None or not result[0]:
+        near.log_utf8("Guard verification failed" if result is None else "Guard verification rejected")
+        near.promise_return(_transfer(caller, deposit))
+        _save(state)
         return
 
+    sub = result[1]
     if "#" in sub or len(sub.encode()) > MAX_SUB_BYTES:
-        _fail("Invalid sub")
+        _rust_panic(574, "Invalid sub")
 
-    state = _state()
     path = guard_id + "#" + sub
-    request = _mpc_request(state, algorithm, path, near.sha256(bytes(sign_payload)))
-    _call_then(
-        state["mpc_address"],
-        "sign",
-        json.dumps({"request": request}),
-        deposit,
-        "on_sign_callback",
-        json.dumps({"attached_deposit": str(deposit), "caller": caller}),
-    )
+    request = _mpc_request(state, variant, path, near.sha256(bytes(sign_payload)))
+    callback_args = '{"caller":' + json.dumps(caller) + ',"original_deposit":"' + str(deposit) + '"}'
+    near.promise_return(_call_then(state["mpc_address"], "sign", request, deposit, "on_sign_callback", callback_args))
+    _save(state)
+
+
+def _debug_str(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sign_response(data):
+    """external_contracts.rs:41-46 SignResponseAny, untagged: (serde's compact JSON of it, Rust's Debug text)."""
+    value = sdk.parse_json(data)
+    if type(value) is dict:
+        big_r = value.get("big_r")
+        s = value.get("s")
+        recovery_id = value.get("recovery_id")
+        if (type(value.get("scheme")) is str and type(big_r) is dict and type(big_r.get("affine_point")) is str
+                and type(s) is dict and type(s.get("scalar")) is str
+                and type(recovery_id) is int and 0 <= recovery_id <= 255):
+            compact = ('{"scheme":' + json.dumps(value["scheme"]) + ',"big_r":{"affine_point":'
+                       + json.dumps(big_r["affine_point"]) + '},"s":{"scalar":' + json.dumps(s["scalar"])
+                       + '},"recovery_id":' + str(recovery_id) + "}")
+            debug = ("Ecdsa(EcdsaSignResponse { scheme: " + _debug_str(value["scheme"])
+                     + ", big_r: AffinePoint { affine_point: " + _debug_str(big_r["affine_point"])
+                     + " }, s: Scalar { scalar: " + _debug_str(s["scalar"])
+                     + " }, recovery_id: " + str(recovery_id) + " })")
+            return compact, debug
+        signature = value.get("signature")
+        if (type(value.get("scheme")) is str and type(signature) is list
+                and all(type(b) is int and 0 <= b <= 255 for b in signature)):
+            compact = ('{"scheme":' + json.dumps(value["scheme"]) + ',"signature":'
+                       + json.dumps(signature, separators=(",", ":")) + "}")
+            debug = ("EdDsa(EdDsaSignResponse { scheme: " + _debug_str(value["scheme"])
+                     + ", signature: [" + ", ".join(str(b) for b in signature) + "] })")
+            return compact, debug
+    sdk.fail(sdk.DESERIALIZE_CALLBACK + "data did not match any variant of untagged enum SignResponseAny`")
 
 
 @near.export
 def on_sign_callback():
-    _private("on_sign_callback")
-    args = _args("attached_deposit", "caller")
-    if near.promise_results_count() != 1:
-        _fail(DESERIALIZE_CALLBACK)
+    """lib.rs:596-613 #[private] #[payable]: refunds `original_deposit` to the caller on
+    failure AND on success (the MPC call already took that deposit from this contract)."""
+    sdk.private("on_sign_callback")
+    args = sdk.args("caller", "original_deposit")
+    caller = sdk.account_arg(args, "caller")
+    deposit = _yocto_arg(args, "original_deposit")
     status, data = near.promise_result(0)
-    if status != 1:
+    response = _sign_response(data) if status == 1 else None
+    state = _state()
+    if response is None:
         near.log_utf8("MPC signing failed")
-        # NEAR returned the deposit of the failed MPC receipt to this contract
-        # (the predecessor); pass it on to the caller of `sign`.
-        _refund(_account_arg(args, "caller"), _yocto_arg(args, "attached_deposit"))
-        _return_json(None)
-        return
-    response = _parse_json(data)
-    if type(response) is not dict:
-        _fail(DESERIALIZE_CALLBACK)
-    near.log_utf8("MPC signing successful")
-    near.value_return(data)
+        _transfer(caller, deposit)
+        sdk.return_json(None)
+    else:
+        near.log_utf8("MPC signing successful: " + response[1])
+        _transfer(caller, deposit)
+        near.value_return(response[0])
+    _save(state)

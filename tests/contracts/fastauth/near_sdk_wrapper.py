@@ -1,0 +1,1 @@
+../near_sdk_wrapper.py
