@@ -506,6 +506,10 @@ def build_contract(
     if settings.heap_size is not None and runtime == "stock":
         raise ValueError("heap_size needs the patched runtime; the stock port hard-codes 32 KB")
     runtime_patches(runtime)  # validates `runtime`
+    for folder in (CACHE_DIR, _venv_with_sdk()):
+        if any(character.isspace() for character in str(folder.resolve())):
+            raise BuildError(f"{folder} has a space in its path, which MicroPython's makefiles cannot build in; "
+                             f"move the checkout (or the venv) to a path without spaces")
     generated = generated_files(entry, settings)
     key = source_hash(entry, settings, generated)
     cached = CACHE_DIR / "wasm" / f"{key}.wasm"
