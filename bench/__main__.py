@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+import base58
+
 from bench.scenarios import (
     KB,
     SCENARIOS,
@@ -24,6 +26,7 @@ from bench.scenarios import (
     run_scenarios,
     storage_lock_yocto,
 )
+from guardctl.source_metadata import commit_of
 from tests.guard_support import GUARD, NEAR_YOCTO, REPO, build_guard
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -36,7 +39,11 @@ def _near(yocto: int) -> float:
 def collect(wasm_path: Path) -> dict:
     wasm = wasm_path.read_bytes()
     measured = run_scenarios(wasm)
-    account = Bench(wasm).env.chain.view_account(GUARD)
+    deployed = Bench(wasm).env
+    account = deployed.chain.view_account(GUARD)
+    # What the measured Wasm says it was built from (NEP-330), so the figures
+    # name a build anyone can reproduce: check out that commit and build.
+    snapshot = deployed.view("contract_source_metadata")["build_info"]["source_code_snapshot"]
     rows = []
     for scenario in SCENARIOS:
         gas = measured[scenario.name]
@@ -58,6 +65,9 @@ def collect(wasm_path: Path) -> dict:
         "wasm": {
             "path": str(wasm_path.relative_to(REPO)) if wasm_path.is_relative_to(REPO) else str(wasm_path),
             "sha256": hashlib.sha256(wasm).hexdigest(),
+            "code_hash": base58.b58encode(hashlib.sha256(wasm).digest()).decode(),
+            "commit": commit_of(snapshot),  # None: built from uncommitted changes, not reproducible
+            "source_code_snapshot": snapshot,
             "bytes": size,
             "kb": round(size / KB, 1),
             "target_kb": WASM_TARGET_KB,
@@ -92,6 +102,7 @@ def format_table(results: dict) -> str:
     size_text = f"{wasm['bytes']:,} B = {wasm['kb']} KB"
     lines.append(f"{'wasm size':<40} {size_text:>27}  {'<= %d KB' % wasm['target_kb']:>22}  "
                  f"{'ok' if wasm['meets_target'] else 'over':<6}")
+    lines.append(f"{'code hash':<40} {wasm['code_hash']}, built from {wasm['source_code_snapshot']}")
     lines.append(f"{'NEAR locked for the code (10^19 yocto/byte)':<48} {storage['code_lock_near']:>13.5f} NEAR")
     lines.append(f"{'NEAR locked by the account after init (1 key)':<48} "
                  f"{storage['account_lock_near_after_init_1_key']:>13.5f} NEAR")
@@ -108,6 +119,9 @@ def main(argv=None) -> int:
     wasm_path = args.wasm or build_guard()
     results = collect(wasm_path)
     print(format_table(results))
+    if results["wasm"]["commit"] is None:
+        print(f"\nnote: the measured Wasm was built from uncommitted changes ({results['wasm']['source_code_snapshot']}); "
+              "commit the contract first so the results name a build others can reproduce")
     if not args.no_write:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         print(f"\nwrote {RESULTS.relative_to(REPO)}")

@@ -37,6 +37,7 @@ KB = 1024
 # Issue #6's targets; tests/guard/test_gas_budgets.py fails when one is crossed.
 WASM_TARGET_KB = 220
 VIEW_TARGET_TGAS = 4.0
+METADATA_TARGET_TGAS = 3.0  # issue #16
 EIGHT_KEYS_KID_FACTOR = 1.1  # 8 keys + kid: at most 1.1x the one-key verify
 POLICY_EXTRA_TGAS = 2.0  # a transaction policy may add at most 2 Tgas to the one-key verify
 
@@ -199,6 +200,11 @@ def _owner(bench: Bench) -> int:
     return bench.measure("owner", expect=OWNER)
 
 
+def _contract_source_metadata(bench: Bench) -> int:
+    bench.fresh()
+    return bench.measure("contract_source_metadata")
+
+
 SCENARIOS: list[Scenario] = [
     Scenario("verify_rs256_2048", "verify RS256-2048, 1 key (router args)", _verify_rs256_2048, 12.0),
     Scenario("verify_rs256_2048_1kb", "verify RS256-2048, 1 key, 1,000-byte sign_payload + fatxn",
@@ -223,6 +229,8 @@ SCENARIOS: list[Scenario] = [
     Scenario("get_public_keys_8", "get_public_keys, 8 keys", _get_public_keys_8, VIEW_TARGET_TGAS),
     Scenario("set_public_keys_8", "set_public_keys, 8 keys (owner)", _set_public_keys_8),
     Scenario("owner", "owner (view)", _owner, VIEW_TARGET_TGAS),
+    Scenario("contract_source_metadata", "contract_source_metadata (NEP-330 view)", _contract_source_metadata,
+             METADATA_TARGET_TGAS),
 ]
 
 SCENARIOS_BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

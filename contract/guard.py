@@ -417,6 +417,14 @@ def is_paused():
     _return_json(near.storage_has_key(PAUSED_KEY))
 
 
+@near.export
+def contract_source_metadata():
+    # NEP-330. guardctl.build writes the build's metadata (commit, toolchain,
+    # flags: scripts/guardctl/source_metadata.py) over this placeholder in its
+    # build copy; a constant of this function, so no other method pays for it.
+    near.value_return('{"standards":[{"standard":"nep330","version":"1.3.0"}]}')  # nep330-metadata
+
+
 # --- initialisation and upgrade -----------------------------------------------
 
 

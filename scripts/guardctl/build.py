@@ -17,6 +17,10 @@ module drives `nearc.builder.compile_contract` directly (nearc's CLI would run
   result is byte-identical to a clean build).  Its .gitignore also keeps nearc
   from freezing the original entry module a second time.
 * one MicroPython cross-compiler per runtime tree, shared by every contract.
+* NEP-330 source metadata for contracts that ask for it (`source_metadata.py`):
+  written into the staging copy of the entry module, part of the cache key.
+* builds that do not depend on where, when or by whom they run: nothing
+  outside the inputs above reaches the Wasm (tests/toolchain/test_reproducible.py).
 
 Usable as `python -m guardctl.build CONTRACT [OUT.wasm]` (see `--help`).
 """
@@ -37,6 +41,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
+
+from . import source_metadata
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache"
@@ -286,8 +292,8 @@ def _staging_gitignore(contract_dir: Path, entry: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def source_hash(entry: Path, settings: BuildSettings) -> str:
-    """The cache key of one build: contract sources, runtime, toolchain and settings."""
+def source_hash(entry: Path, settings: BuildSettings, generated: Optional[dict[Path, bytes]] = None) -> str:
+    """The cache key of one build: contract sources, runtime, toolchain, settings and generated files."""
     entry = entry.resolve()
     contract_dir = entry.parent
     chunks = [
@@ -298,17 +304,71 @@ def source_hash(entry: Path, settings: BuildSettings) -> str:
     ]
     for relative in _mirrored_files(contract_dir):
         chunks += [relative.as_posix().encode(), (contract_dir / relative).read_bytes()]
+    for relative, content in sorted((generated or {}).items()):
+        chunks += [b"generated", relative.as_posix().encode(), content]
     return _sha256_hex(*chunks)
 
 
-def _sync_stage(contract_dir: Path, entry: Path, stage: Path) -> None:
+def _build_command(entry: Path, contract_path: str, settings: BuildSettings, own_cflags: int) -> list[str]:
+    """The command that repeats this build (NEP-330 `build_command`), flags beyond the contract's own included."""
+    target = contract_path or "."
+    if find_entry(entry.parent).resolve() != entry:
+        target = f"{contract_path}/{entry.name}" if contract_path else entry.name
+    command = ["python", "-m", "guardctl.build", target]
+    if settings.runtime != "patched":
+        command += ["--runtime", settings.runtime]
+    if settings.heap_size is not None:
+        command += ["--heap-size", str(settings.heap_size)]
+    for flag in settings.extra_cflags[own_cflags:]:
+        command.append(f"--cflag={flag}")
+    for flag in settings.extra_ldflags:
+        command.append(f"--ldflag={flag}")
+    for flag in settings.mpy_tool_flags:
+        command.append(f"--mpy-tool-flag={flag}")
+    return command
+
+
+def contract_metadata(entry: Path, settings: BuildSettings) -> Optional[tuple[str, str]]:
+    """The NEP-330 JSON of the contract's build with `settings`, or None when it does not ask for it."""
+    entry = Path(entry).resolve()
+    try:
+        config = source_metadata.read_config(entry.parent)
+    except source_metadata.MetadataError as exc:
+        raise BuildError(str(exc)) from None
+    if config is None:
+        return None
+    snapshot = source_metadata.git_snapshot(entry.parent)
+    environment = source_metadata.build_environment(settings.runtime, runtime_tree_hash(settings.runtime),
+                                                    [settings.key().decode()])
+    command = _build_command(entry, snapshot.contract_path, settings, len(contract_cflags(entry.parent)))
+    prefix = f"{snapshot.contract_path}/" if snapshot.contract_path else ""
+    metadata = source_metadata.metadata_json(config, snapshot, environment, command,
+                                             f"{prefix}build/{entry.stem}.wasm")
+    return metadata
+
+
+def generated_files(entry: Path, settings: BuildSettings) -> dict[Path, bytes]:
+    """Files the staging copy holds instead of the source's: the entry with its NEP-330 metadata, if it asks for it."""
+    entry = Path(entry).resolve()
+    metadata = contract_metadata(entry, settings)
+    if metadata is None:
+        return {}
+    try:
+        filled = source_metadata.fill_placeholder(entry.read_text(), metadata, str(entry))
+    except source_metadata.MetadataError as exc:
+        raise BuildError(str(exc)) from None
+    return {Path(entry.name): filled.encode()}
+
+
+def _sync_stage(contract_dir: Path, entry: Path, stage: Path, generated: dict[Path, bytes]) -> None:
     """Mirror the contract's sources into `stage`, touching only files whose content changed.
 
     Unchanged files keep their mtime so make reuses their compiled output;
     files that vanished from the source (or nearc leftovers of a failed build)
-    are deleted so they are not frozen.
+    are deleted so they are not frozen.  A `generated` file replaces the
+    source folder's file of that name in the stage.
     """
-    wanted = set(_mirrored_files(contract_dir))
+    wanted = set(_mirrored_files(contract_dir)) | set(generated)
     stage.mkdir(parents=True, exist_ok=True)
     for existing in _mirrored_files(stage):
         if existing not in wanted:
@@ -316,7 +376,7 @@ def _sync_stage(contract_dir: Path, entry: Path, stage: Path) -> None:
     for relative in wanted:
         if relative.as_posix() == ".gitignore":
             continue  # written below with the staging additions
-        source_bytes = (contract_dir / relative).read_bytes()
+        source_bytes = generated.get(relative) or (contract_dir / relative).read_bytes()
         target = stage / relative
         if target.exists() and target.read_bytes() == source_bytes:
             continue
@@ -351,6 +411,10 @@ def _build_environment(settings: BuildSettings, *, include_cflags: bool = True, 
         env["LDFLAGS"] = " ".join(settings.extra_ldflags)
     if include_cflags and settings.mpy_tool_flags:
         env["MPY_TOOL_FLAGS"] = " ".join(settings.mpy_tool_flags)
+    # Nothing about who, where or when the build runs may reach the Wasm: one
+    # locale, one time zone, a fixed SOURCE_DATE_EPOCH for any tool that would
+    # stamp a date, and a fixed hash seed for nearc's own Python.
+    env.update(LC_ALL="C", LANG="C", TZ="UTC", SOURCE_DATE_EPOCH="0", PYTHONHASHSEED="0")
     # rich: plain output in the log file, no live progress bars
     env["TERM"] = "dumb"
     env["COLUMNS"] = "160"
@@ -404,6 +468,15 @@ def _compile(entry: Path, settings: BuildSettings, stage: Path, wasm_out: Path, 
                          + "\n".join(errors) + "\n...\n" + _tail(log_text, 15))
 
 
+def build_settings(entry: Path, *, runtime: str = "patched", heap_size: Optional[int] = None,
+                   extra_cflags: Sequence[str] = (), extra_ldflags: Sequence[str] = (),
+                   mpy_tool_flags: Sequence[str] = ()) -> BuildSettings:
+    """The settings `build_contract` uses: the contract's own C flags first, then the caller's."""
+    return BuildSettings(runtime=runtime, heap_size=heap_size,
+                         extra_cflags=contract_cflags(Path(entry).resolve().parent) + tuple(extra_cflags),
+                         extra_ldflags=tuple(extra_ldflags), mpy_tool_flags=tuple(mpy_tool_flags))
+
+
 def build_contract(
     entry: Path,
     output: Path,
@@ -428,14 +501,17 @@ def build_contract(
     output = Path(output)
     if not entry.is_file():
         raise BuildError(f"contract entry module {entry} does not exist")
-    settings = BuildSettings(runtime=runtime, heap_size=heap_size,
-                             extra_cflags=contract_cflags(entry.parent) + tuple(extra_cflags),
-                             extra_ldflags=tuple(extra_ldflags),
-                             mpy_tool_flags=tuple(mpy_tool_flags))
+    settings = build_settings(entry, runtime=runtime, heap_size=heap_size, extra_cflags=extra_cflags,
+                              extra_ldflags=extra_ldflags, mpy_tool_flags=mpy_tool_flags)
     if settings.heap_size is not None and runtime == "stock":
         raise ValueError("heap_size needs the patched runtime; the stock port hard-codes 32 KB")
     runtime_patches(runtime)  # validates `runtime`
-    key = source_hash(entry, settings)
+    for folder in (CACHE_DIR, _venv_with_sdk()):
+        if any(character.isspace() for character in str(folder.resolve())):
+            raise BuildError(f"{folder} has a space in its path, which MicroPython's makefiles cannot build in; "
+                             f"move the checkout (or the venv) to a path without spaces")
+    generated = generated_files(entry, settings)
+    key = source_hash(entry, settings, generated)
     cached = CACHE_DIR / "wasm" / f"{key}.wasm"
     label = f"{entry.parent.name}/{entry.name} ({settings.describe()})"
 
@@ -455,14 +531,14 @@ def build_contract(
             return BuildResult(output, cached.stat().st_size, True, key)
         # Snapshot the sources now; hash again afterwards so a file edited
         # mid-build is never cached under the wrong key.
-        _sync_stage(entry.parent, entry, stage)
+        _sync_stage(entry.parent, entry, stage, generated)
         (stage / _STAGE_RUNTIME_FILE).write_text(f"{runtime}-{runtime_tree_hash(runtime)}\n")
         started = time.monotonic()
         _log(f"{label}: compiling (key {key[:12]}) ...")
         fresh = stage / "out.wasm"
         fresh.unlink(missing_ok=True)
         _compile(entry, settings, stage, fresh, CACHE_DIR / "logs" / f"{stage.name}.log", verbose)
-        if source_hash(entry, settings) == key:
+        if source_hash(entry, settings, generated_files(entry, settings)) == key:
             cached.parent.mkdir(parents=True, exist_ok=True)
             temporary = cached.with_suffix(f".{os.getpid()}.tmp")
             shutil.copyfile(fresh, temporary)
@@ -562,6 +638,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--heap-size", type=int, help="first MicroPython heap area of a call, bytes (patched runtime; default 256 KB)")
     parser.add_argument("--cflag", action="append", default=[], help="extra C flag for the runtime build")
     parser.add_argument("--ldflag", action="append", default=[], help="extra link flag (e.g. --profiling-funcs)")
+    parser.add_argument("--mpy-tool-flag", action="append", default=[], help="extra flag for MicroPython's mpy-tool")
     parser.add_argument("--force", action="store_true", help="compile even when cached")
     parser.add_argument("-v", "--verbose", action="store_true", help="stream nearc's output")
     parser.add_argument("--prune", action="store_true",
@@ -578,7 +655,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         entry = find_entry(args.contract)
         output = args.output or entry.parent / "build" / f"{entry.stem}.wasm"
         result = build_contract(entry, output, runtime=args.runtime, heap_size=args.heap_size,
-                                extra_cflags=args.cflag, extra_ldflags=args.ldflag, force=args.force, verbose=args.verbose)
+                                extra_cflags=args.cflag, extra_ldflags=args.ldflag,
+                                mpy_tool_flags=args.mpy_tool_flag, force=args.force, verbose=args.verbose)
     except (BuildError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

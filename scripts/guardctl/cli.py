@@ -21,6 +21,7 @@ from . import commands_dev as dev
 from . import commands_fastauth as fastauth
 from . import commands_lifecycle as lifecycle
 from . import commands_policy as policy_commands
+from . import commands_verify_code as verify_code
 from .amounts import GAS_PER_TGAS
 from .chain import DEFAULT_RPC_TIMEOUT_S
 from .context import Context
@@ -214,6 +215,7 @@ def build_parser() -> Parser:
 
     fastauth.add_parsers(commands, command)
     policy_commands.add_parsers(commands, command)
+    verify_code.add_parsers(commands, command)
     return parser
 
 
