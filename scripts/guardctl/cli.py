@@ -140,8 +140,13 @@ def build_parser() -> Parser:
     sub.add_argument("--kid", help="kid for a kid-less key, or the kid to pick from a JWKS")
     sub.add_argument("--not-before", metavar="TIME", help=f"key valid from ({TIME_HELP})")
     sub.add_argument("--not-after", metavar="TIME", help="key valid until (exclusive)")
-    sub = command(key_commands, "remove", admin.cmd_keys_remove, "remove one key by kid or thumbprint (owner)")
-    sub.add_argument("key", metavar="KID|THUMBPRINT", help="kid, or ≥ 8 leading characters of the thumbprint")
+    sub = command(key_commands, "remove", admin.cmd_keys_remove, "remove one key by kid or thumbprint (owner)",
+                  "Remove one key. KID|THUMBPRINT may start with '-' (as about one thumbprint in 64 does); "
+                  "one that reads like an option of guardctl's goes as --kid=VALUE.")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="KID|THUMBPRINT",
+                       help="kid, or ≥ 8 leading characters of the thumbprint")
+    which.add_argument("--kid", dest="key_option", metavar="KID|THUMBPRINT", help="the same, as an option")
     sub = command(key_commands, "set", admin.cmd_keys_set, "replace the whole key set at once (owner)")
     sub.add_argument("sources", nargs="+", metavar="FILE|URL", help="PEM, JWK, JWKS (file or URL), or keys list --json")
     sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
@@ -257,8 +262,66 @@ def make_context(args: argparse.Namespace) -> Context:
     )
 
 
+# Options whose value is a kid or a thumbprint: either may start with '-'
+# (base64url uses it), which argparse would otherwise take for an option.
+KEY_ID_OPTIONS = ("--kid", "--retire")
+# (command, action) whose positional argument is a kid or a thumbprint.
+KEY_ID_POSITIONALS = (("keys", "remove"),)
+
+
+def _option_table(parser: argparse.ArgumentParser, table: Optional[dict] = None) -> dict:
+    """Every option string of the parser tree → whether it takes a value."""
+    table = {} if table is None else table
+    for action in parser._actions:
+        for option in action.option_strings:
+            table[option] = table.get(option, False) or action.nargs != 0
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _option_table(sub, table)
+    return table
+
+
+def _is_option(token: str, options: dict) -> bool:
+    name = token.split("=", 1)[0] if token.startswith("--") else token
+    return name in options or (token.startswith("--") and any(o.startswith(name) for o in options if o.startswith("--")))
+
+
+def key_ids_as_values(argv: Sequence[str], options: dict) -> list[str]:
+    """argv with every kid or thumbprint that starts with '-' bound to its option.
+
+    `--kid -x3f…` becomes `--kid=-x3f…`, and the KID|THUMBPRINT of `keys remove`
+    becomes `--kid=…` when it starts with '-'; a token that is one of guardctl's
+    own options stays an option (`--kid=--json` names such a kid).
+    """
+    result: list[str] = []
+    positionals: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if token in KEY_ID_OPTIONS and following is not None and following.startswith("-") \
+                and not _is_option(following, options):
+            result.append(f"{token}={following}")
+            index += 2
+            continue
+        if token.startswith("-") and tuple(positionals[:2]) in KEY_ID_POSITIONALS and not _is_option(token, options):
+            result.append(f"--kid={token}")
+        elif token.startswith("-"):
+            result.append(token)
+            if token in options and options[token] and following is not None:
+                result.append(following)  # the option's value, e.g. `--guard ID`
+                index += 1
+        else:
+            result.append(token)
+            positionals.append(token)
+        index += 1
+    return result
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(key_ids_as_values(argv, _option_table(parser)))
     ctx = make_context(args)
     handler = args.handler
     if inspect.iscoroutinefunction(handler):

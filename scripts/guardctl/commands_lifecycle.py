@@ -16,7 +16,7 @@ from .context import Context, check_account_id
 from .core_bridge import REPO_ROOT, guard_core_module
 from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
 from .errors import GuardctlError
-from .public_keys import load_keys, summarise, validate_key_set
+from .public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
 
 DEFAULT_CONTRACT = REPO_ROOT / "contract" / "guard.py"
 DEFAULT_WASM = REPO_ROOT / "build" / "guard.wasm"
@@ -161,6 +161,7 @@ async def cmd_deploy(ctx: Context, args) -> None:
     reports: dict[str, TxReport] = {}
     key_path = None
     async with ctx.chain() as chain:
+        check_keys_stay_valid(public_keys, await chain.block_time(), f"deploy with the keys of {' '.join(args.keys)}")
         if args.create:
             guard_identity, key_path, reports["create"] = await _create_guard_account(
                 ctx, chain, guard, initial_balance, needed)

@@ -248,6 +248,22 @@ def validate_key_set(keys: list[dict], where: str) -> list[dict]:
     return normalised
 
 
+def check_keys_stay_valid(keys: list[dict], now: int, change: str) -> None:
+    """Refuse, before sending, a key change the guard would refuse: one after which
+    no key is valid at chain time `now`, or whose windows leave a hole later
+    (guard_core.keys.validity_gap, the contract's own rule)."""
+    gap = guard_core_module("keys").validity_gap(keys, now)
+    if gap is None:
+        return
+    start, end = gap
+    when = f"now ({format_time(now)}, chain time)" if start == now else f"from {format_time(start)}"
+    until = f" until {format_time(end)}" if end is not None else " or later"
+    outcome = "every token" + (" in between" if end is not None else "")
+    raise GuardctlError(f"refusing to {change}: no key would be valid {when}{until}, so the guard would reject "
+                        f"{outcome}; keep a key valid without a break (add the successor first, or hand over "
+                        f"at one instant with 'guardctl keys schedule')")
+
+
 def load_keys(sources: list[str], *, kid: Optional[str] = None, warn: Warn,
               timeout: float = FETCH_TIMEOUT_S, single: bool = False) -> list[dict]:
     """Read, convert and validate the keys of every source (in order).
