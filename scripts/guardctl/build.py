@@ -23,6 +23,7 @@ Usable as `python -m guardctl.build CONTRACT [OUT.wasm]` (see `--help`).
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import fcntl
 import hashlib
@@ -435,6 +436,7 @@ def build_contract(
     if settings.heap_size is not None and runtime == "stock":
         raise ValueError("heap_size needs the patched runtime; the stock port hard-codes 32 KB")
     runtime_patches(runtime)  # validates `runtime`
+    check_runtime_imports(entry)
     key = source_hash(entry, settings)
     cached = CACHE_DIR / "wasm" / f"{key}.wasm"
     label = f"{entry.parent.name}/{entry.name} ({settings.describe()})"
@@ -526,6 +528,74 @@ def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
     if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
         raise BuildError(f"{pyproject}: [tool.guardctl] cflags must be a list of strings")
     return tuple(flags)
+
+
+def _module_name(package: str) -> str:
+    """micropython-lib package name → the module it provides ("hashlib-sha256" → "hashlib")."""
+    return package.split("-")[0].split(".")[0]
+
+
+def imported_modules(source: Path) -> list[tuple[str, int]]:
+    """(top-level module, line) of every absolute import in a Python file, function-level ones included."""
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except SyntaxError as err:
+        raise BuildError(f"{source}:{err.lineno}: syntax error: {err.msg}") from None
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module.split(".")[0], node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def runtime_modules(contract_dir: Path) -> Optional[frozenset[str]]:
+    """The modules a contract's runtime provides, when its pyproject declares its
+    built-in ones (`[tool.guardctl] builtin-modules`): those, plus the
+    micropython-lib packages nearc freezes in (the ones not in
+    `exclude-micropython-stdlib-packages`). None when undeclared."""
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    if not pyproject.exists():
+        return None
+    tools = tomllib.loads(pyproject.read_text()).get("tool", {})
+    builtin = tools.get("guardctl", {}).get("builtin-modules")
+    if builtin is None:
+        return None
+    if not isinstance(builtin, list) or not all(isinstance(name, str) for name in builtin):
+        raise BuildError(f"{pyproject}: [tool.guardctl] builtin-modules must be a list of module names")
+    from nearc.analyzer import MPY_STDLIB_PACKAGES
+
+    excluded = set(tools.get("near-py-tool", {}).get("exclude-micropython-stdlib-packages", []))
+    frozen = {_module_name(package) for package in MPY_STDLIB_PACKAGES if package not in excluded}
+    return frozenset(builtin) | frozen
+
+
+def check_runtime_imports(entry: Path) -> None:
+    """BuildError naming the first module a contract imports that its runtime lacks.
+
+    nearc builds such a contract without a word; on chain the import fails when
+    the code that needs it first runs (for the guard: every verify answers
+    "Verification error"). Checked for contracts that declare their runtime's
+    modules (the guard: its lean runtime leaves most of MicroPython's modules
+    out, contract/pyproject.toml).
+    """
+    contract_dir = Path(entry).resolve().parent
+    provided = runtime_modules(contract_dir)
+    if provided is None:
+        return
+    local = {path.stem for path in contract_dir.glob("*.py")} | {
+        path.parent.name for path in contract_dir.glob("*/__init__.py")}
+    for relative in _mirrored_files(contract_dir):
+        if relative.suffix != ".py":
+            continue
+        for module, line in imported_modules(contract_dir / relative):
+            if module not in provided and module not in local:
+                raise BuildError(
+                    f"{contract_dir.name}/{relative.as_posix()}:{line} imports {module!r}, which the contract's "
+                    f"runtime leaves out (it has {', '.join(sorted(provided))} and the contract's own modules; "
+                    f"see builtin-modules and cflags in {contract_dir.name}/pyproject.toml): on chain that "
+                    f"import would fail every call that reaches it")
 
 
 def find_entry(contract: Path) -> Path:

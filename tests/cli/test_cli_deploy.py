@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import stat
 import subprocess
 
 import base58
 
-from cli_support import GUARDCTL, unique_name, with_custom_section
+from cli_support import GUARDCTL, REPO_ROOT, unique_name, with_custom_section
 from guardctl.credentials import generate_identity, save_identity
 
 
@@ -22,6 +23,21 @@ def test_build_reuses_the_cached_wasm(guardctl, guard_wasm, tmp_path):
     assert result["cached"] is True  # guard_wasm built the same sources already
     assert out.read_bytes() == guard_wasm.read_bytes()
     assert result["code_hash"] == code_hash(guard_wasm.read_bytes())
+
+
+def test_build_refuses_a_custom_rule_that_imports_what_the_runtime_lacks(guardctl, tmp_path):
+    contract = tmp_path / "contract"
+    shutil.copytree(REPO_ROOT / "contract", contract,
+                    ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
+    rules = contract / "custom_rules.py"
+    rules.write_text("import re\n" + rules.read_text())
+    run = guardctl.fails("build", "--contract", str(contract / "guard.py"), "--out", str(tmp_path / "g.wasm"),
+                         network=False)
+    assert run.stderr_lines == [
+        "guardctl: error: build failed: contract/custom_rules.py:1 imports 're', which the contract's runtime leaves "
+        "out (it has binascii, json, near, sys, ubinascii and the contract's own modules; see builtin-modules and "
+        "cflags in contract/pyproject.toml): on chain that import would fail every call that reaches it"]
+    assert not (tmp_path / "g.wasm").exists()
 
 
 def test_deploy_create_sets_up_an_initialised_guard(guardctl, root, owner, guard_wasm, test_keys, credentials_dir):
