@@ -112,10 +112,20 @@ def build_parser() -> Parser:
     sub.add_argument("--policy", metavar="FILE", help="transaction policy (.toml or .json, as for `policy set`)")
     sub.add_argument("--claim-mode", action="store_true", help="turn claim mode on from the start")
     sub.add_argument("--wasm", metavar="PATH", help="Wasm to deploy (default: build contract/guard.py)")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying deploy, init and a verify on the embedded engine")
+    sub.add_argument("--lock", action="store_true",
+                     help="delete the guard account's full-access keys in the deploy transaction, so its code "
+                          "changes only through update_contract, called by --owner (recommended on testnet/mainnet)")
 
     sub = command(commands, "upgrade", lifecycle.cmd_upgrade, "replace the guard's code, keeping its state",
-                  "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate.")
+                  "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate. "
+                  "First the upgrade runs on a copy of the guard (its code and storage) on the embedded engine, "
+                  "and a verify of a test token must answer; otherwise nothing is sent.")
     sub.add_argument("--wasm", required=True, metavar="PATH", help="the new Wasm")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying the upgrade and a verify on a copy of the guard "
+                          "on the embedded engine")
 
     sub = command(commands, "register", lifecycle.cmd_register, "register the guard with a JwtGuardRouter",
                   "Call ROUTER.add_guard(ISS, --guard), attaching the router's storage deposit "
@@ -129,7 +139,11 @@ def build_parser() -> Parser:
     sub.add_argument("--router", required=True, metavar="ID", help="the JwtGuardRouter account")
     sub.add_argument("--issuer", required=True, metavar="ISS", help="the guard name (the issuer's iss)")
 
-    command(commands, "info", lifecycle.cmd_info, "show a guard's owner, state, settings and keys")
+    command(commands, "info", lifecycle.cmd_info,
+            "show a guard's owner, state, settings, keys and account access keys")
+    command(commands, "lock", lifecycle.cmd_lock, "delete the guard account's full-access keys",
+            "Delete every full-access key of --guard (signed by the guard account with one of them), so its code "
+            "changes only through update_contract, called by its owner. Refused when the guard owns itself.")
 
     keys = command(commands, "keys", None, "list and rotate the guard's public keys")
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)

@@ -119,6 +119,70 @@ def test_upgrade_replaces_the_code_and_keeps_the_state(guardctl, guard, owner, g
     assert result["owner"] == owner.account_id
 
 
+def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, guard, owner, guard_wasm,
+                                                                    broken_guard_wasm, router_wasm):
+    before = guardctl.ok("--guard", guard, "info", "--json").json()
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(broken_guard_wasm))
+    assert run.stderr_lines == [
+        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, verify of a valid test "
+        'token answered [false, "Verification error"] (an exception in the guard, e.g. a custom rule failing on '
+        "chain); nothing was sent (--skip-preflight sends it untried)"]
+    # Not a guard at all: its update_contract deploys it and the migrate call finds no such method.
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm))
+    assert run.stderr_lines == [
+        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, update_contract failed: "
+        "MethodResolveError(MethodNotFound); nothing was sent (--skip-preflight sends it untried)"]
+    after = guardctl.ok("--guard", guard, "info", "--json").json()
+    assert after["code_hash"] == before["code_hash"] == code_hash(guard_wasm.read_bytes())
+    assert after == before
+
+
+def test_deploy_refuses_code_that_cannot_verify(guardctl, root, owner, broken_guard_wasm, test_keys):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(broken_guard_wasm))
+    assert "refusing to deploy to" in run.stderr and '[false, "Verification error"]' in run.stderr
+    assert f"guard {guard} does not exist" in guardctl.fails("--guard", guard, "info").stderr  # not even created
+
+
+def test_deploy_lock_leaves_no_full_access_key_and_the_owner_can_still_upgrade(guardctl, root, owner, guard_wasm,
+                                                                             test_keys, tmp_path):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    result = guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create", "--lock",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(guard_wasm), "--json").json()
+    assert result["full_access_keys"] == [] and result["key_file"] is None
+    info = guardctl.ok("--guard", guard, "info", "--json")
+    assert info.json()["locked"] is True and info.json()["access_keys"] == []
+    assert "warning" not in info.stderr
+    assert "no full-access key" in guardctl.ok("--guard", guard, "info").stdout
+    new_wasm = tmp_path / "new.wasm"
+    new_wasm.write_bytes(with_custom_section(guard_wasm.read_bytes(), "guardctl-test", b"locked"))
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(new_wasm))
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == code_hash(new_wasm.read_bytes())
+
+
+def test_info_warns_about_full_access_keys_and_lock_deletes_them(guardctl, guard, owner, credentials_dir):
+    info = guardctl.ok("--guard", guard, "info", "--json")
+    assert info.json()["locked"] is False and len(info.json()["full_access_keys"]) == 1
+    assert "full-access key(s): whoever holds one can deploy any code" in info.stderr
+    assert "NOT locked" in guardctl.ok("--guard", guard, "info").stdout
+    key_file = credentials_dir / guardctl.network_name / f"{guard}.json"
+    locked = guardctl.ok("--guard", guard, "--key-file", str(key_file), "lock", "--json").json()
+    assert locked["changed"] is True and locked["deleted_keys"] == info.json()["full_access_keys"]
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["locked"] is True
+    again = guardctl.ok("--guard", guard, "lock")
+    assert "nothing to do" in again.stdout
+
+
+def test_lock_is_refused_for_a_guard_that_owns_itself(guardctl, root, test_keys, guard_wasm):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create", "--lock",
+                         "--owner", guard, "--keys", test_keys["rsa1"]["jwks_json"], "--wasm", str(guard_wasm))
+    assert f"cannot lock {guard}: it owns itself" in run.stderr
+
+
 def test_upgrade_refuses_a_file_that_is_not_wasm(guardctl, guard, owner, tmp_path):
     path = tmp_path / "not.wasm"
     path.write_bytes(b"hello")
