@@ -21,6 +21,7 @@ from . import commands_dev as dev
 from . import commands_fastauth as fastauth
 from . import commands_lifecycle as lifecycle
 from . import commands_policy as policy_commands
+from . import commands_tx as tx_commands
 from .amounts import GAS_PER_TGAS
 from .chain import DEFAULT_RPC_TIMEOUT_S
 from .context import Context
@@ -192,7 +193,8 @@ def build_parser() -> Parser:
     sub.add_argument("--clear-issuers", action="store_true", help="drop the issuer allow-list")
 
     sub = command(commands, "verify", dev.cmd_verify, "dry-run the guard's verify on a token",
-                  "Ask the guard (as a view, so nothing is paid) whether it accepts TOKEN for PAYLOAD. "
+                  "Ask the guard (as a view, so nothing is paid) whether it accepts TOKEN for PAYLOAD, or with "
+                  "--via-router ask a JwtGuardRouter as FastAuth does. "
                   "Exit code 0 when accepted, 3 when rejected. Views report no gas; --as-transaction runs "
                   "verify as a transaction signed by --account and prints gas_burnt.")
     sub.add_argument("--token", required=True, metavar="JWT|@FILE", help="the token, or @file holding it")
@@ -202,6 +204,9 @@ def build_parser() -> Parser:
     who.add_argument("--guard-id", metavar="ID", help="FastAuth-style call with guard_id (e.g. jwt#ISS)")
     sub.add_argument("--predecessor", metavar="ID", help="the predecessor passed to verify (default --account)")
     sub.add_argument("--as-transaction", action="store_true", help="run verify in a transaction to measure gas")
+    sub.add_argument("--via-router", metavar="ROUTER",
+                     help="ask the JwtGuardRouter ROUTER as FastAuth does (guard_id jwt#ISS): a transaction signed "
+                          "by --account, since the router calls the guard; --guard is not needed")
 
     sub = command(commands, "token", dev.cmd_token, "mint a signed TEST token (development only)",
                   "DEVELOPMENT HELPER: mint a JWT signed with a local private key (RS256 for RSA keys, EdDSA for "
@@ -228,6 +233,7 @@ def build_parser() -> Parser:
     sub.add_argument("--force", action="store_true", help="overwrite existing files")
 
     fastauth.add_parsers(commands, command)
+    tx_commands.add_parsers(commands, command)
     policy_commands.add_parsers(commands, command)
     return parser
 

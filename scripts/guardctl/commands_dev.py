@@ -72,9 +72,62 @@ def _claim_lines(header, claims, payload: bytes) -> list[str]:
     return lines
 
 
+async def _verify_via_router(ctx: Context, args, token: str, payload: bytes, header, claims) -> int:
+    """ROUTER.verify as FastAuth calls it: a transaction (the router calls the guard
+    and answers in a callback, which a view cannot do)."""
+    from .commands_lifecycle import check_guard_name, registered_guard
+
+    router = check_account_id(args.via_router, "--via-router")
+    issuer = args.issuer or (claims or {}).get("iss")
+    if not isinstance(issuer, str):
+        raise GuardctlError("the token has no readable iss; pass --issuer ISS (the guard's name on the router)")
+    check_guard_name(issuer)
+    identity = ctx.identity()
+    predecessor = args.predecessor or identity.account_id
+    check_account_id(predecessor, "--predecessor")
+    call_args = {"guard_id": f"jwt#{issuer}", "verify_payload": token, "sign_payload": list(payload),
+                 "predecessor": predecessor}
+    async with ctx.chain() as chain:
+        await chain.check_signer(identity)
+        guard = await registered_guard(chain, router, issuer)
+        if guard is None:
+            raise GuardctlError(f"{router} has no guard named {issuer!r} (guardctl register adds it)")
+        ctx.out.progress(f"calling {router}.verify (guard {guard}) as {identity.account_id}")
+        report = await chain.call(identity, router, "verify", call_args, gas=ctx.gas)
+        verdict = report.return_json()
+        # The router answers [true, sub, guard name] or [false, "", ""]: the
+        # guard's reason stays behind, so ask the guard itself for it.
+        reason = None
+        if isinstance(verdict, list) and verdict and verdict[0] is False:
+            direct = await chain.view(guard, "verify", {"issuer": issuer, "jwt": token, "sign_payload": list(payload),
+                                                        "predecessor": predecessor})
+            reason = direct[1] if isinstance(direct, list) and len(direct) == 2 else None
+        now = await chain.block_time()
+    if not (isinstance(verdict, list) and len(verdict) == 3 and isinstance(verdict[0], bool)):
+        raise GuardctlError(f"{router}.verify returned {verdict!r}, not [bool, sub, guard name]: is it a JwtGuardRouter?")
+    accepted = verdict[0]
+    lines = [f"{'ACCEPTED' if accepted else 'REJECTED'} by {router}: "
+             + (f"sub={verdict[1]} (guard name {verdict[2]!r})" if accepted
+                else f"the router reports no reason; {guard} says: {reason}"),
+             f"router {router} → guard {guard}, guard_id jwt#{issuer}, chain time {format_time(now)}",
+             *_claim_lines(header, claims, payload), gas_line("router verify (transaction)", report)]
+    ctx.out.result({"router": router, "guard": guard, "guard_id": f"jwt#{issuer}", "accepted": accepted,
+                    "router_answer": verdict, "guard_reason": reason, "chain_time": now, "header": header,
+                    "claims": claims, "mode": "router transaction", "gas_burnt": report.gas_burnt,
+                    "transaction": report.as_json()}, lines)
+    return 0 if accepted else EXIT_REJECTED
+
+
 async def cmd_verify(ctx: Context, args) -> int:
-    guard = ctx.require_guard()
     token = read_token(args.token)
+    if args.via_router:
+        if args.guard_id is not None or args.as_transaction:
+            raise GuardctlError("--via-router sends its own transaction through the router; "
+                                "it goes without --guard-id and --as-transaction")
+        payload = read_payload(args.payload)
+        header, claims = _unverified(token)
+        return await _verify_via_router(ctx, args, token, payload, header, claims)
+    guard = ctx.require_guard()
     payload = read_payload(args.payload)
     header, claims = _unverified(token)
     if args.guard_id is not None:
