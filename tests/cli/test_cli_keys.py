@@ -245,3 +245,11 @@ def test_keys_from_a_certificate_pem(guardctl, guard, owner, tmp_path):
                          "--json").json()
     expected_n = key.public_key().public_numbers().n.to_bytes(256, "big")
     assert result["keys"][-1]["n"] == list(expected_n)
+
+
+def test_json_output_keeps_byte_lists_on_one_line(guardctl, guard):
+    text = guardctl.ok("--guard", guard, "keys", "list", "--json").stdout
+    n_lines = [line for line in text.splitlines() if line.lstrip().startswith('"n": [')]
+    assert len(n_lines) == 1 and n_lines[0].rstrip(",").endswith("]")
+    assert len(text.splitlines()) < 60
+    assert json.loads(text)["keys"][0]["e"] == [1, 0, 1]
