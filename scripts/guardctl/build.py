@@ -274,6 +274,24 @@ def _mirrored_files(contract_dir: Path) -> list[Path]:
     return files
 
 
+# A file built in place of the repository's contract/custom_rules.py. The test
+# suite points it at tests/default_custom_rules.py, so the guard it tests keeps
+# the accept-all default while an integrator's own rule sits in contract/.
+CUSTOM_RULES_ENV = "GUARDCTL_CUSTOM_RULES"
+GUARD_DIR = REPO_ROOT / "contract"
+
+
+def _source_file(contract_dir: Path, relative: Path) -> Path:
+    """Where the build reads `relative` from: the contract folder, or ${CUSTOM_RULES_ENV}."""
+    replacement = os.environ.get(CUSTOM_RULES_ENV)
+    if replacement and relative.as_posix() == "custom_rules.py" and contract_dir.resolve() == GUARD_DIR.resolve():
+        path = Path(replacement).expanduser()
+        if not path.is_file():
+            raise BuildError(f"${CUSTOM_RULES_ENV} names {path}, which is not a file")
+        return path
+    return contract_dir / relative
+
+
 def _staging_gitignore(contract_dir: Path, entry: Path) -> str:
     """The contract's .gitignore plus nearc's intermediate copies of the entry module.
 
@@ -298,7 +316,7 @@ def source_hash(entry: Path, settings: BuildSettings) -> str:
         entry.name.encode(),
     ]
     for relative in _mirrored_files(contract_dir):
-        chunks += [relative.as_posix().encode(), (contract_dir / relative).read_bytes()]
+        chunks += [relative.as_posix().encode(), _source_file(contract_dir, relative).read_bytes()]
     return _sha256_hex(*chunks)
 
 
@@ -317,7 +335,7 @@ def _sync_stage(contract_dir: Path, entry: Path, stage: Path) -> None:
     for relative in wanted:
         if relative.as_posix() == ".gitignore":
             continue  # written below with the staging additions
-        source_bytes = (contract_dir / relative).read_bytes()
+        source_bytes = _source_file(contract_dir, relative).read_bytes()
         target = stage / relative
         if target.exists() and target.read_bytes() == source_bytes:
             continue
@@ -589,7 +607,7 @@ def check_runtime_imports(entry: Path) -> None:
     for relative in _mirrored_files(contract_dir):
         if relative.suffix != ".py":
             continue
-        for module, line in imported_modules(contract_dir / relative):
+        for module, line in imported_modules(_source_file(contract_dir, relative)):
             if module not in provided and module not in local:
                 raise BuildError(
                     f"{contract_dir.name}/{relative.as_posix()}:{line} imports {module!r}, which the contract's "

@@ -66,10 +66,8 @@ def broken_guard_wasm(tmp_path_factory) -> Path:
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(GUARD_ENTRY.parent, copy, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
-    rules = copy / "custom_rules.py"
-    rules.write_text(rules.read_text().replace('    """Accept everything (the default). Replace the body with your rule."""\n    return None',
-                                               '    raise ValueError("a bug in the custom rule")'))
-    assert "a bug in the custom rule" in rules.read_text()
+    (copy / "custom_rules.py").write_text("def check_custom_rules(claims, sign_payload, predecessor):\n"
+                                          '    raise ValueError("a bug in the custom rule")\n')
     return build_contract(copy / "guard.py", tmp_path_factory.mktemp("wasm") / "broken.wasm").path
 
 

@@ -272,10 +272,11 @@ def guard_copy(tmp_path) -> Path:
 
 def test_a_custom_rule_importing_a_module_the_runtime_lacks_fails_the_build(guard_copy, tmp_path):
     rules = guard_copy / "custom_rules.py"
-    rules.write_text(rules.read_text().replace(
-        "def check_custom_rules(claims, sign_payload, predecessor):",
-        "def check_custom_rules(claims, sign_payload, predecessor):\n    import re\n", 1))
-    line = rules.read_text().splitlines().index("    import re") + 1
+    rules.write_text('"""A rule that needs a regular expression."""\n\n\n'
+                     "def check_custom_rules(claims, sign_payload, predecessor):\n"
+                     "    import re\n"
+                     "    return None\n")
+    line = 5
     with pytest.raises(BuildError) as refused:
         build_contract(guard_copy / "guard.py", tmp_path / "out.wasm")
     message = str(refused.value)
