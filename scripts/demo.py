@@ -116,7 +116,9 @@ class Demo:
                     str(self.home / "validator_key.json"), *argv]
         if self.show_commands:
             print(f"    $ guardctl {shlex.join(argv)}", flush=True)
-        env = {name: value for name, value in os.environ.items() if not name.startswith("GUARDCTL_")}
+        # $GUARDCTL_CUSTOM_RULES stays: it chooses the rule the guard is built with (guardctl/build.py).
+        env = {name: value for name, value in os.environ.items()
+               if not name.startswith("GUARDCTL_") or name == "GUARDCTL_CUSTOM_RULES"}
         env["NEAR_CREDENTIALS_DIR"] = str(self.credentials)
         done = subprocess.run([*GUARDCTL, *argv], capture_output=True, text=True, env=env, cwd=self.workdir,
                               stdin=subprocess.DEVNULL, timeout=900)
@@ -226,6 +228,8 @@ class Demo:
             return (f"test port, {built['size'] / 1024:.0f} KB{' (cached)' if built['cached'] else ''}",
                     "", Path(built["path"]))
 
+        # The first build compiles MicroPython for each contract: minutes of silence otherwise.
+        print("  building the guard and the router (a few minutes the first time; cached afterwards) ...", flush=True)
         guard_wasm = self.step("build guard", build_guard)
         router_wasm = self.step("build JwtGuardRouter", build_router)
         self.step("start localnet", self.start_node)

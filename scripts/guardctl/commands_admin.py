@@ -251,6 +251,10 @@ async def cmd_settings_set(ctx: Context, args) -> None:
         settings, reason = guard_core_module("settings").validate_settings(audience, issuers)
         if reason is not None:
             raise GuardctlError(reason)
+        if settings == current:
+            ctx.out.result({"guard": guard, "settings": current, "changed": False},
+                           [*_settings_lines(current), "nothing to do: the settings are already these"])
+            return
         report = await chain.call(identity, guard, "set_settings", {"audience": audience, "issuers": issuers},
                                   gas=ctx.gas)
         stored = await chain.view(guard, "get_settings")

@@ -29,7 +29,23 @@ def read_payload(text: str, option: str = "--payload") -> bytes:
     try:
         return binascii.unhexlify(digits)
     except (binascii.Error, ValueError):
-        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}") from None
+        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}{_file_hint(text)}") from None
+
+
+def _file_hint(text: str) -> str:
+    """A hint when a value meant as @FILE was given without its '@'."""
+    try:
+        exists = Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        exists = False
+    return f" (a file of that name exists: to read it, write @{text})" if exists else ""
+
+
+def _no_issuer(token: str, option: str) -> GuardctlError:
+    if token.count(".") != 2:
+        return GuardctlError(f"--token {token[:40]!r} is not a JWT (three base64url parts joined by '.')"
+                             f"{_file_hint(token)}")
+    return GuardctlError(f"the token has no readable iss; pass {option}")
 
 
 def read_token(text: str) -> str:
@@ -80,7 +96,7 @@ async def _verify_via_router(ctx: Context, args, token: str, payload: bytes, hea
     router = check_account_id(args.via_router, "--via-router")
     issuer = args.issuer or (claims or {}).get("iss")
     if not isinstance(issuer, str):
-        raise GuardctlError("the token has no readable iss; pass --issuer ISS (the guard's name on the router)")
+        raise _no_issuer(token, "--issuer ISS (the guard's name on the router)")
     check_guard_name(issuer)
     identity = ctx.identity()
     predecessor = args.predecessor or identity.account_id
@@ -136,7 +152,7 @@ async def cmd_verify(ctx: Context, args) -> int:
     else:
         issuer = args.issuer or (claims or {}).get("iss")
         if not isinstance(issuer, str):
-            raise GuardctlError("the token has no readable iss; pass --issuer ISS or --guard-id ID")
+            raise _no_issuer(token, "--issuer ISS or --guard-id ID")
         call_args = {"issuer": issuer, "jwt": token}
     identity = ctx.identity() if args.as_transaction else None
     # FastAuth passes its caller as predecessor; plain JWT checks ignore it.

@@ -44,7 +44,7 @@ def read_wasm(path: str) -> bytes:
     try:
         code = Path(path).expanduser().read_bytes()
     except FileNotFoundError:
-        raise GuardctlError(f"Wasm file {path} does not exist (guardctl build writes build/guard.wasm)") from None
+        raise GuardctlError(f"Wasm file {path} does not exist ('guardctl build' writes {DEFAULT_WASM})") from None
     except OSError as err:
         raise GuardctlError(f"cannot read Wasm file {path}: {err.strerror}") from None
     if not code.startswith(WASM_MAGIC):

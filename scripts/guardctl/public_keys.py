@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Callable, Optional
@@ -59,8 +60,14 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 def read_source(source: str, timeout: float = FETCH_TIMEOUT_S) -> bytes:
     """The bytes of a key file or key URL."""
+    if source.startswith("http://") and urllib.parse.urlsplit(source).hostname not in LOOPBACK_HOSTS:
+        raise GuardctlError(f"refusing the plain-HTTP URL {source}: anyone on the way could swap the keys the "
+                            f"guard will trust; use https:// (or download the JWKS and give the file)")
     if is_url(source):
         request = urllib.request.Request(source, headers={
             "Accept": "application/json, application/jwk-set+json, application/x-pem-file, */*",
@@ -234,9 +241,12 @@ def apply_kid(keys: list[dict], kid: Optional[str], where: str) -> list[dict]:
 
 
 def validate_key(key: dict, where: str) -> dict:
-    normalised, reason = guard_core_module("keys").validate_public_key(key)
+    keys_core = guard_core_module("keys")
+    normalised, reason = keys_core.validate_public_key(key)
     if reason is not None:
         label = f" {key.get('kid')!r}" if isinstance(key, dict) and "kid" in key else ""
+        if reason == keys_core.reasons.KEY_BAD_MODULUS_SIZE and isinstance(key.get("n"), list):
+            reason += f" (2048, 3072 or 4096 bits; this key's is {len(key['n']) * 8} bits)"
         raise GuardctlError(f"{where}: key{label} is not acceptable to the guard: {reason}")
     return normalised
 
