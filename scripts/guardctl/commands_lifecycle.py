@@ -16,7 +16,7 @@ from .context import Context, check_account_id
 from .core_bridge import REPO_ROOT, guard_core_module
 from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
 from . import preflight
-from .errors import GuardctlError
+from .errors import ChainFailure, GuardctlError
 from .public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
 
 DEFAULT_CONTRACT = REPO_ROOT / "contract" / "guard.py"
@@ -264,7 +264,14 @@ async def cmd_upgrade(ctx: Context, args) -> None:
                 int(account["amount"]), int(account["storage_usage"]), code, await chain.view(guard, "get_public_keys"))
         ctx.out.progress(f"sending {len(code)} bytes to {guard}.update_contract")
         # update_contract takes the raw Wasm as its input, not JSON.
-        report = await chain.call(identity, guard, "update_contract", code, gas=ctx.gas)
+        try:
+            report = await chain.call(identity, guard, "update_contract", code, gas=ctx.gas)
+        except ChainFailure as failure:
+            if "MethodResolveError(MethodNotFound)" in str(failure):
+                # The deploy and the migrate call share one receipt: nothing changed.
+                raise ChainFailure(f"{failure}: the new code has no migrate method, so it is not a guard; "
+                                   f"{guard} still runs its old code") from None
+            raise
         deployed_hash = (await chain.view_account(guard))["code_hash"]
         owner = await chain.view(guard, "owner")
     if deployed_hash != new_hash:

@@ -135,6 +135,12 @@ def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, g
     after = guardctl.ok("--guard", guard, "info", "--json").json()
     assert after["code_hash"] == before["code_hash"] == code_hash(guard_wasm.read_bytes())
     assert after == before
+    # Sent untried, the chain refuses it as the copy did, and says what that means.
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm),
+                         "--skip-preflight")
+    assert "MethodResolveError(MethodNotFound)" in run.stderr and "it is not a guard" in run.stderr
+    assert f"{guard} still runs its old code" in run.stderr and len(run.stderr_lines) == 1
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == before["code_hash"]
 
 
 def test_deploy_refuses_code_that_cannot_verify(guardctl, root, owner, broken_guard_wasm, test_keys):
