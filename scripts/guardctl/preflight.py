@@ -19,7 +19,6 @@ command before any transaction, and the deployed code stays as it is.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Optional
@@ -28,8 +27,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from .chain import code_hash_of
 from .core_bridge import guard_core_module
-from .errors import GuardctlError, one_line
+from .errors import GuardctlError, describe_failure, one_line
 
 NEAR = 10**24
 TGAS = 10**12
@@ -38,6 +38,8 @@ PROBE_SUBJECT = "guardctl-preflight"
 PROBE_ISSUER = "https://guardctl-preflight.invalid/"
 PROBE_PAYLOAD = b"guardctl preflight: a token no chain will ever see"
 PROBE_PREDECESSOR = "guardctl-preflight.near"
+# The shell's own answers to its arguments (contract/guard.py), besides guard_core's reasons.
+SHELL_REASONS = ("Invalid arguments", "Arguments too large")
 
 
 @dataclass
@@ -98,8 +100,6 @@ class _Refused(Exception):
 
 
 def _failure_text(result) -> str:
-    from .errors import describe_failure
-
     failure = result.failure or next(iter(result.receipt_failures), None)
     return describe_failure(failure) if failure is not None else "failed"
 
@@ -137,8 +137,9 @@ def _probe_verify(sandbox: _Sandbox, guard: str, owner: str) -> list:
     if answer == [True, PROBE_SUBJECT]:
         return answer
     reasons = guard_core_module("reasons")
-    if answer[0] is False and (answer[1] == reasons.CUSTOM_CLAIMS_REJECTED or answer[1] not in reasons.VERIFY_REASONS
-                               and not answer[1].startswith(("Policy:", "Claim mode:"))):
+    built_in = (answer[1] in reasons.VERIFY_REASONS or answer[1] in SHELL_REASONS
+                or answer[1].startswith(("Policy:", "Claim mode:")))
+    if answer[0] is False and (answer[1] == reasons.CUSTOM_CLAIMS_REJECTED or not built_in):
         return answer  # the integrator's rule judged the test token: the guard works
     hint = (" (an exception in the guard, e.g. a custom rule failing on chain)"
             if answer[1] == reasons.VERIFICATION_ERROR else "")
@@ -163,7 +164,7 @@ def try_upgrade(guard: str, owner: str, current_code: bytes, storage: list[tuple
         _checked(sandbox.call(owner, guard, [FunctionCall("update_contract", new_code, 300 * TGAS, 0)]),
                  "update_contract")
         code_hash = sandbox.chain.view_account(guard)["code_hash"]
-        if code_hash != _code_hash(new_code):
+        if code_hash != code_hash_of(new_code):
             raise _Refused("update_contract did not deploy it")
         keys = sandbox.view(guard, "get_public_keys")
         if keys != current_keys:
@@ -195,8 +196,3 @@ def try_deploy(guard: str, code: bytes, init_args: dict) -> PreflightResult:
         raise _refusal(f"deploy to {guard}", str(refused)) from None
     return PreflightResult(answer, len(keys))
 
-
-def _code_hash(code: bytes) -> str:
-    import base58
-
-    return base58.b58encode(hashlib.sha256(code).digest()).decode()
