@@ -116,9 +116,7 @@ class Demo:
                     str(self.home / "validator_key.json"), *argv]
         if self.show_commands:
             print(f"    $ guardctl {shlex.join(argv)}", flush=True)
-        # $GUARDCTL_CUSTOM_RULES stays: it chooses the rule the guard is built with (guardctl/build.py).
-        env = {name: value for name, value in os.environ.items()
-               if not name.startswith("GUARDCTL_") or name == "GUARDCTL_CUSTOM_RULES"}
+        env = {name: value for name, value in os.environ.items() if not name.startswith("GUARDCTL_")}
         env["NEAR_CREDENTIALS_DIR"] = str(self.credentials)
         done = subprocess.run([*GUARDCTL, *argv], capture_output=True, text=True, env=env, cwd=self.workdir,
                               stdin=subprocess.DEVNULL, timeout=900)

@@ -18,7 +18,7 @@ from tests.network import NetworkHandle, start_network
 
 # Builds of contract/ (fixtures, guardctl and the demo in subprocesses) use the
 # accept-all rule, whatever an integrator has put in contract/custom_rules.py.
-os.environ["GUARDCTL_CUSTOM_RULES"] = str(Path(__file__).resolve().parent / "default_custom_rules.py")
+os.environ["GUARD_CUSTOM_RULES"] = str(Path(__file__).resolve().parent / "default_custom_rules.py")
 
 
 @pytest.fixture(scope="session")

@@ -277,7 +277,9 @@ def _mirrored_files(contract_dir: Path) -> list[Path]:
 # A file built in place of the repository's contract/custom_rules.py. The test
 # suite points it at tests/default_custom_rules.py, so the guard it tests keeps
 # the accept-all default while an integrator's own rule sits in contract/.
-CUSTOM_RULES_ENV = "GUARDCTL_CUSTOM_RULES"
+# Not a GUARDCTL_* variable: the tests and the demo clear those (connection
+# settings) for the guardctl they run, and this one must reach every build.
+CUSTOM_RULES_ENV = "GUARD_CUSTOM_RULES"
 GUARD_DIR = REPO_ROOT / "contract"
 
 

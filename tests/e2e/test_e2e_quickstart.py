@@ -26,7 +26,7 @@ def free_port() -> int:
 def test_the_readme_quickstart_runs_top_to_bottom(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUARDCTL_", "LOCALNET_", "VIRTUAL_ENV")) or key == "GUARDCTL_CUSTOM_RULES"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("GUARDCTL_", "LOCALNET_", "VIRTUAL_ENV"))}
     env.update(HOME=str(home), LOCALNET_PORT=str(free_port()), TMPDIR=str(tmp_path))
     # Stop on the first failing command, and never leave the node running.
     script = "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + readme_quickstart()
