@@ -21,6 +21,8 @@ bench: setup build
 demo: setup
 	$(PY) scripts/demo.py
 
-# The embedded NEAR node on port 3030, state in ~/.localnet.
+# The embedded NEAR node; `make node LOCALNET_PORT=3031 LOCALNET_HOME=/tmp/node` for another port or home.
+LOCALNET_PORT ?= 3030
+LOCALNET_HOME ?= $(HOME)/.localnet
 node: setup
-	.venv/bin/localnet run --port 3030 --home $(HOME)/.localnet
+	.venv/bin/localnet run --port $(LOCALNET_PORT) --home $(LOCALNET_HOME)

@@ -3,10 +3,10 @@
 `verify` calls `check_custom_rules` for every token whose signature, `fatxn`
 and audience already passed (after the owner's claim mode and transaction
 policy, before the expiry, issuer and subject checks), and so does the
-`verify_custom_claims` view. Edit this one function, rebuild
-(`guardctl build`) and redeploy (`guardctl upgrade --wasm build/guard.wasm`):
-contract/CUSTOM_RULES.md walks through it, and
-tests/policy/test_custom_rule_template.py is a test to copy.
+`verify_custom_claims` view. Test your rule in a copy of
+tests/policy/test_custom_rule_template.py, put it here, rebuild
+(`guardctl build`) and upgrade (`guardctl upgrade --wasm build/guard.wasm`):
+contract/CUSTOM_RULES.md walks through it.
 
     claims        the token's payload, a dict parsed from JSON (`sub`, `iss`,
                   `exp`, `fatxn`, and whatever else your issuer puts in it)

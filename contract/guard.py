@@ -175,7 +175,16 @@ def _validated_keys(candidate):
     return validated
 
 
+def _check_keys_stay_valid(key_set):
+    """Refuse a key set that leaves no key valid now, or a hole before a later key."""
+    now = _now_seconds()
+    gap = keys.validity_gap(key_set, now)
+    if gap is not None:
+        _fail(keys.validity_gap_reason(gap, now))
+
+
 def _store_keys(key_set):
+    _check_keys_stay_valid(key_set)
     _write_json(KEYS_KEY, key_set)
     _store_verify_state(key_set)
 
@@ -445,6 +454,7 @@ def init():
     if not values.is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": owner must be an account id")
     key_set = _validated_keys(args.get("public_keys"))
+    _check_keys_stay_valid(key_set)
     from guard_core import settings
 
     config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
@@ -515,7 +525,7 @@ def add_public_key():
 
 @near.export
 def remove_public_key():
-    """Owner: remove the key with this kid; the last key cannot be removed."""
+    """Owner: remove the key with this kid; not the last key, nor the last one valid now."""
     _assert_owner()
     args = _admin_args("kid")
     kid = args.get("kid")

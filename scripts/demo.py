@@ -259,6 +259,8 @@ class Demo:
                     Path(built["path"])
             return action
 
+        # The first build compiles MicroPython for each contract: minutes of silence otherwise.
+        print("  building the guard, the router, FastAuth and the MPC signer (a few minutes the first time; cached afterwards) ...", flush=True)
         guard_wasm = self.step("build guard", build_guard)
         router_wasm = self.step("build JwtGuardRouter", build_router)
         fastauth_wasm = self.step("build FastAuth", build_port(FASTAUTH_PORT_ENTRY, FASTAUTH_PORT_WASM, "test port"))

@@ -9,9 +9,16 @@ only, so each runs unchanged against all three.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.network import NetworkHandle, start_network
+
+# Builds of contract/ (fixtures, guardctl and the demo in subprocesses) use the
+# accept-all rule, whatever an integrator has put in contract/custom_rules.py.
+os.environ["GUARD_CUSTOM_RULES"] = str(Path(__file__).resolve().parent / "default_custom_rules.py")
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,54 @@ def is_active(key, now):
     return True
 
 
+def validity_gap(key_set, now):
+    """The first stretch of time from `now` on in which no key of `key_set`
+    is valid, as (start, end) in unix seconds (`end` None when no key ever
+    becomes valid again); None when a key is valid now and the windows that
+    follow one another leave no hole.
+
+    The end of the last window is not a gap: a set whose keys all expire
+    stops at that time, as its owner scheduled. A hole before a key that
+    starts later is one: tokens would be refused in between.
+    """
+    windows = []
+    for key in key_set:
+        end = key.get("not_after")
+        if end is not None and end <= now:
+            continue  # retired: valid at no time from now on
+        start = key.get("not_before")
+        windows.append((now if start is None or start < now else start, end))
+    windows.sort(key=_window_start)
+    covered_until = now  # every second in [now, covered_until) has a valid key
+    for start, end in windows:
+        if start > covered_until:
+            return (covered_until, start)
+        if end is None:
+            return None
+        if end > covered_until:
+            covered_until = end
+    if covered_until == now:
+        return (now, None)
+    return None
+
+
+def _window_start(window):
+    return window[0]
+
+
+def validity_gap_reason(gap, now):
+    """The admin call's refusal for a `validity_gap` result (times in unix seconds)."""
+    start, end = gap
+    if start == now:
+        when = "now (block time " + str(now) + ")"
+    else:
+        when = "from " + str(start)
+    if end is None:
+        return reasons.KEYS_LEAVE_NO_VALID_KEY + " " + when + " or later: the guard would reject every token"
+    return (reasons.KEYS_LEAVE_NO_VALID_KEY + " " + when + " until " + str(end)
+            + ": the guard would reject every token in between")
+
+
 def select_keys(public_keys, alg, kid, now):
     """The stored keys a token with header `alg` / `kid` may be checked with.
 

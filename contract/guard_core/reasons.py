@@ -95,3 +95,5 @@ KEY_UNSAFE_ED25519 = "Invalid key: x must be the canonical encoding of an Ed2551
 KEY_BAD_KID = "Invalid key: kid must be a string of 1 to 128 characters"
 KEY_BAD_WINDOW_TYPE = "Invalid key: not_before and not_after must be integers in [0, 2**63)"
 KEY_EMPTY_WINDOW = "Invalid key: not_before must be earlier than not_after"
+# Key changes that would leave the guard without a valid key (keys.validity_gap).
+KEYS_LEAVE_NO_VALID_KEY = "Refusing the key change: no key would be valid"

@@ -27,6 +27,7 @@ Usable as `python -m guardctl.build CONTRACT [OUT.wasm]` (see `--help`).
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import fcntl
 import hashlib
@@ -279,6 +280,26 @@ def _mirrored_files(contract_dir: Path) -> list[Path]:
     return files
 
 
+# A file built in place of the repository's contract/custom_rules.py. The test
+# suite points it at tests/default_custom_rules.py, so the guard it tests keeps
+# the accept-all default while an integrator's own rule sits in contract/.
+# Not a GUARDCTL_* variable: the tests and the demo clear those (connection
+# settings) for the guardctl they run, and this one must reach every build.
+CUSTOM_RULES_ENV = "GUARD_CUSTOM_RULES"
+GUARD_DIR = REPO_ROOT / "contract"
+
+
+def _source_file(contract_dir: Path, relative: Path) -> Path:
+    """Where the build reads `relative` from: the contract folder, or ${CUSTOM_RULES_ENV}."""
+    replacement = os.environ.get(CUSTOM_RULES_ENV)
+    if replacement and relative.as_posix() == "custom_rules.py" and contract_dir.resolve() == GUARD_DIR.resolve():
+        path = Path(replacement).expanduser()
+        if not path.is_file():
+            raise BuildError(f"${CUSTOM_RULES_ENV} names {path}, which is not a file")
+        return path
+    return contract_dir / relative
+
+
 def _staging_gitignore(contract_dir: Path, entry: Path) -> str:
     """The contract's .gitignore plus nearc's intermediate copies of the entry module.
 
@@ -303,7 +324,7 @@ def source_hash(entry: Path, settings: BuildSettings, generated: Optional[dict[P
         entry.name.encode(),
     ]
     for relative in _mirrored_files(contract_dir):
-        chunks += [relative.as_posix().encode(), (contract_dir / relative).read_bytes()]
+        chunks += [relative.as_posix().encode(), _source_file(contract_dir, relative).read_bytes()]
     for relative, content in sorted((generated or {}).items()):
         chunks += [b"generated", relative.as_posix().encode(), content]
     return _sha256_hex(*chunks)
@@ -376,7 +397,7 @@ def _sync_stage(contract_dir: Path, entry: Path, stage: Path, generated: dict[Pa
     for relative in wanted:
         if relative.as_posix() == ".gitignore":
             continue  # written below with the staging additions
-        source_bytes = generated.get(relative) or (contract_dir / relative).read_bytes()
+        source_bytes = generated.get(relative) or _source_file(contract_dir, relative).read_bytes()
         target = stage / relative
         if target.exists() and target.read_bytes() == source_bytes:
             continue
@@ -510,6 +531,7 @@ def build_contract(
         if any(character.isspace() for character in str(folder.resolve())):
             raise BuildError(f"{folder} has a space in its path, which MicroPython's makefiles cannot build in; "
                              f"move the checkout (or the venv) to a path without spaces")
+    check_runtime_imports(entry)
     generated = generated_files(entry, settings)
     key = source_hash(entry, settings, generated)
     cached = CACHE_DIR / "wasm" / f"{key}.wasm"
@@ -602,6 +624,74 @@ def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
     if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
         raise BuildError(f"{pyproject}: [tool.guardctl] cflags must be a list of strings")
     return tuple(flags)
+
+
+def _module_name(package: str) -> str:
+    """micropython-lib package name → the module it provides ("hashlib-sha256" → "hashlib")."""
+    return package.split("-")[0].split(".")[0]
+
+
+def imported_modules(source: Path) -> list[tuple[str, int]]:
+    """(top-level module, line) of every absolute import in a Python file, function-level ones included."""
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except SyntaxError as err:
+        raise BuildError(f"{source}:{err.lineno}: syntax error: {err.msg}") from None
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module.split(".")[0], node.lineno))
+    return sorted(found, key=lambda item: item[1])
+
+
+def runtime_modules(contract_dir: Path) -> Optional[frozenset[str]]:
+    """The modules a contract's runtime provides, when its pyproject declares its
+    built-in ones (`[tool.guardctl] builtin-modules`): those, plus the
+    micropython-lib packages nearc freezes in (the ones not in
+    `exclude-micropython-stdlib-packages`). None when undeclared."""
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    if not pyproject.exists():
+        return None
+    tools = tomllib.loads(pyproject.read_text()).get("tool", {})
+    builtin = tools.get("guardctl", {}).get("builtin-modules")
+    if builtin is None:
+        return None
+    if not isinstance(builtin, list) or not all(isinstance(name, str) for name in builtin):
+        raise BuildError(f"{pyproject}: [tool.guardctl] builtin-modules must be a list of module names")
+    from nearc.analyzer import MPY_STDLIB_PACKAGES
+
+    excluded = set(tools.get("near-py-tool", {}).get("exclude-micropython-stdlib-packages", []))
+    frozen = {_module_name(package) for package in MPY_STDLIB_PACKAGES if package not in excluded}
+    return frozenset(builtin) | frozen
+
+
+def check_runtime_imports(entry: Path) -> None:
+    """BuildError naming the first module a contract imports that its runtime lacks.
+
+    nearc builds such a contract without a word; on chain the import fails when
+    the code that needs it first runs (for the guard: every verify answers
+    "Verification error"). Checked for contracts that declare their runtime's
+    modules (the guard: its lean runtime leaves most of MicroPython's modules
+    out, contract/pyproject.toml).
+    """
+    contract_dir = Path(entry).resolve().parent
+    provided = runtime_modules(contract_dir)
+    if provided is None:
+        return
+    local = {path.stem for path in contract_dir.glob("*.py")} | {
+        path.parent.name for path in contract_dir.glob("*/__init__.py")}
+    for relative in _mirrored_files(contract_dir):
+        if relative.suffix != ".py":
+            continue
+        for module, line in imported_modules(_source_file(contract_dir, relative)):
+            if module not in provided and module not in local:
+                raise BuildError(
+                    f"{contract_dir.name}/{relative.as_posix()}:{line} imports {module!r}, which the contract's "
+                    f"runtime leaves out (it has {', '.join(sorted(provided))} and the contract's own modules; "
+                    f"see builtin-modules and cflags in {contract_dir.name}/pyproject.toml): on chain that "
+                    f"import would fail every call that reaches it")
 
 
 def find_entry(contract: Path) -> Path:

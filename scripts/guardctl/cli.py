@@ -22,6 +22,7 @@ from . import commands_fastauth as fastauth
 from . import commands_lifecycle as lifecycle
 from . import commands_policy as policy_commands
 from . import commands_verify_code as verify_code
+from . import commands_tx as tx_commands
 from .amounts import GAS_PER_TGAS
 from .chain import DEFAULT_RPC_TIMEOUT_S
 from .context import Context
@@ -115,10 +116,20 @@ def build_parser() -> Parser:
     sub.add_argument("--policy", metavar="FILE", help="transaction policy (.toml or .json, as for `policy set`)")
     sub.add_argument("--claim-mode", action="store_true", help="turn claim mode on from the start")
     sub.add_argument("--wasm", metavar="PATH", help="Wasm to deploy (default: build contract/guard.py)")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying deploy, init and a verify on the embedded engine")
+    sub.add_argument("--lock", action="store_true",
+                     help="delete the guard account's full-access keys in the deploy transaction, so its code "
+                          "changes only through update_contract, called by --owner (recommended on testnet/mainnet)")
 
     sub = command(commands, "upgrade", lifecycle.cmd_upgrade, "replace the guard's code, keeping its state",
-                  "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate.")
+                  "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate. "
+                  "First the upgrade runs on a copy of the guard (its code and storage) on the embedded engine, "
+                  "and a verify of a test token must answer; otherwise nothing is sent.")
     sub.add_argument("--wasm", required=True, metavar="PATH", help="the new Wasm")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying the upgrade and a verify on a copy of the guard "
+                          "on the embedded engine")
 
     sub = command(commands, "register", lifecycle.cmd_register, "register the guard with a JwtGuardRouter you own",
                   "Call ROUTER.add_guard(ISS, --guard), attaching the router's storage deposit "
@@ -133,7 +144,11 @@ def build_parser() -> Parser:
     sub.add_argument("--router", required=True, metavar="ID", help="the JwtGuardRouter account")
     sub.add_argument("--issuer", required=True, metavar="ISS", help="the guard name (the issuer's iss)")
 
-    command(commands, "info", lifecycle.cmd_info, "show a guard's owner, state, settings and keys")
+    command(commands, "info", lifecycle.cmd_info,
+            "show a guard's owner, state, settings, keys and account access keys")
+    command(commands, "lock", lifecycle.cmd_lock, "delete the guard account's full-access keys",
+            "Delete every full-access key of --guard (signed by the guard account with one of them), so its code "
+            "changes only through update_contract, called by its owner. Refused when the guard owns itself.")
 
     keys = command(commands, "keys", None, "list and rotate the guard's public keys")
     key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
@@ -144,8 +159,13 @@ def build_parser() -> Parser:
     sub.add_argument("--kid", help="kid for a kid-less key, or the kid to pick from a JWKS")
     sub.add_argument("--not-before", metavar="TIME", help=f"key valid from ({TIME_HELP})")
     sub.add_argument("--not-after", metavar="TIME", help="key valid until (exclusive)")
-    sub = command(key_commands, "remove", admin.cmd_keys_remove, "remove one key by kid or thumbprint (owner)")
-    sub.add_argument("key", metavar="KID|THUMBPRINT", help="kid, or ≥ 8 leading characters of the thumbprint")
+    sub = command(key_commands, "remove", admin.cmd_keys_remove, "remove one key by kid or thumbprint (owner)",
+                  "Remove one key. KID|THUMBPRINT may start with '-' (as about one thumbprint in 64 does); "
+                  "one that reads like an option of guardctl's goes as --kid=VALUE.")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="KID|THUMBPRINT",
+                       help="kid, or ≥ 8 leading characters of the thumbprint")
+    which.add_argument("--kid", dest="key_option", metavar="KID|THUMBPRINT", help="the same, as an option")
     sub = command(key_commands, "set", admin.cmd_keys_set, "replace the whole key set at once (owner)")
     sub.add_argument("sources", nargs="+", metavar="FILE|URL", help="PEM, JWK, JWKS (file or URL), or keys list --json")
     sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
@@ -177,7 +197,8 @@ def build_parser() -> Parser:
     sub.add_argument("--clear-issuers", action="store_true", help="drop the issuer allow-list")
 
     sub = command(commands, "verify", dev.cmd_verify, "dry-run the guard's verify on a token",
-                  "Ask the guard (as a view, so nothing is paid) whether it accepts TOKEN for PAYLOAD. "
+                  "Ask the guard (as a view, so nothing is paid) whether it accepts TOKEN for PAYLOAD, or with "
+                  "--via-router ask a JwtGuardRouter as FastAuth does. "
                   "Exit code 0 when accepted, 3 when rejected. Views report no gas; --as-transaction runs "
                   "verify as a transaction signed by --account and prints gas_burnt.")
     sub.add_argument("--token", required=True, metavar="JWT|@FILE", help="the token, or @file holding it")
@@ -187,6 +208,9 @@ def build_parser() -> Parser:
     who.add_argument("--guard-id", metavar="ID", help="FastAuth-style call with guard_id (e.g. jwt#ISS)")
     sub.add_argument("--predecessor", metavar="ID", help="the predecessor passed to verify (default --account)")
     sub.add_argument("--as-transaction", action="store_true", help="run verify in a transaction to measure gas")
+    sub.add_argument("--via-router", metavar="ROUTER",
+                     help="ask the JwtGuardRouter ROUTER as FastAuth does (guard_id jwt#ISS): a transaction signed "
+                          "by --account, since the router calls the guard; --guard is not needed")
 
     sub = command(commands, "token", dev.cmd_token, "mint a signed TEST token (development only)",
                   "DEVELOPMENT HELPER: mint a JWT signed with a local private key (RS256 for RSA keys, EdDSA for "
@@ -214,6 +238,7 @@ def build_parser() -> Parser:
     sub.add_argument("--force", action="store_true", help="overwrite existing files")
 
     fastauth.add_parsers(commands, command)
+    tx_commands.add_parsers(commands, command)
     policy_commands.add_parsers(commands, command)
     verify_code.add_parsers(commands, command)
     return parser
@@ -263,8 +288,66 @@ def make_context(args: argparse.Namespace) -> Context:
     )
 
 
+# Options whose value is a kid or a thumbprint: either may start with '-'
+# (base64url uses it), which argparse would otherwise take for an option.
+KEY_ID_OPTIONS = ("--kid", "--retire")
+# (command, action) whose positional argument is a kid or a thumbprint.
+KEY_ID_POSITIONALS = (("keys", "remove"),)
+
+
+def _option_table(parser: argparse.ArgumentParser, table: Optional[dict] = None) -> dict:
+    """Every option string of the parser tree → whether it takes a value."""
+    table = {} if table is None else table
+    for action in parser._actions:
+        for option in action.option_strings:
+            table[option] = table.get(option, False) or action.nargs != 0
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _option_table(sub, table)
+    return table
+
+
+def _is_option(token: str, options: dict) -> bool:
+    name = token.split("=", 1)[0] if token.startswith("--") else token
+    return name in options or (token.startswith("--") and any(o.startswith(name) for o in options if o.startswith("--")))
+
+
+def key_ids_as_values(argv: Sequence[str], options: dict) -> list[str]:
+    """argv with every kid or thumbprint that starts with '-' bound to its option.
+
+    `--kid -x3f…` becomes `--kid=-x3f…`, and the KID|THUMBPRINT of `keys remove`
+    becomes `--kid=…` when it starts with '-'; a token that is one of guardctl's
+    own options stays an option (`--kid=--json` names such a kid).
+    """
+    result: list[str] = []
+    positionals: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        following = argv[index + 1] if index + 1 < len(argv) else None
+        if token in KEY_ID_OPTIONS and following is not None and following.startswith("-") \
+                and not _is_option(following, options):
+            result.append(f"{token}={following}")
+            index += 2
+            continue
+        if token.startswith("-") and tuple(positionals[:2]) in KEY_ID_POSITIONALS and not _is_option(token, options):
+            result.append(f"--kid={token}")
+        elif token.startswith("-"):
+            result.append(token)
+            if token in options and options[token] and following is not None:
+                result.append(following)  # the option's value, e.g. `--guard ID`
+                index += 1
+        else:
+            result.append(token)
+            positionals.append(token)
+        index += 1
+    return result
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(key_ids_as_values(argv, _option_table(parser)))
     ctx = make_context(args)
     handler = args.handler
     if inspect.iscoroutinefunction(handler):

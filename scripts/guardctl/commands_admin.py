@@ -8,7 +8,8 @@ from .commands_lifecycle import gas_line
 from .context import Context, check_account_id
 from .core_bridge import guard_core_module
 from .errors import GuardctlError
-from .public_keys import find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set, window_text
+from .public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set,
+                          window_text)
 from .times import format_time, parse_time
 
 
@@ -83,6 +84,7 @@ async def cmd_keys_add(ctx: Context, args) -> None:
         if any(thumbprint(existing) == thumbprint(key) for existing in current):
             raise GuardctlError(f"{guard} already has this key (thumbprint {thumbprint(key)})")
         key = validate_key_set(current + [key], args.source)[-1]
+        check_keys_stay_valid(current + [key], now, f"add the key from {args.source}")
         ctx.out.progress(f"calling {guard}.add_public_key")
         report = await chain.call(identity, guard, "add_public_key", {"public_key": key}, gas=ctx.gas)
         await _keys_result(ctx, chain, guard, f"added key {key.get('kid', thumbprint(key))}", report)
@@ -92,16 +94,19 @@ async def cmd_keys_remove(ctx: Context, args) -> None:
     async with ctx.chain() as chain:
         guard, identity = await _as_owner(ctx, chain, "remove_public_key")
         current = await chain.view(guard, "get_public_keys")
-        index, key = find_key(current, args.key)
-        ctx.out.progress(f"removing key {args.key} from {guard}")
+        selector = args.key if args.key is not None else args.key_option
+        index, key = find_key(current, selector)
+        remaining = current[:index] + current[index + 1:]
+        if remaining:  # the last key: the guard's own refusal says it best
+            check_keys_stay_valid(remaining, await chain.block_time(), f"remove key {selector}")
+        ctx.out.progress(f"removing key {selector} from {guard}")
         if key.get("kid") is not None:
             report = await chain.call(identity, guard, "remove_public_key", {"kid": key["kid"]}, gas=ctx.gas)
         else:
             # remove_public_key can only name a key by kid; a kid-less key
             # (the Rust guards' {n, e} shape) goes by replacing the set.
-            remaining = current[:index] + current[index + 1:]
             report = await chain.call(identity, guard, "set_public_keys", {"public_keys": remaining}, gas=ctx.gas)
-        await _keys_result(ctx, chain, guard, f"removed key {args.key}", report)
+        await _keys_result(ctx, chain, guard, f"removed key {selector}", report)
 
 
 async def cmd_keys_set(ctx: Context, args) -> None:
@@ -109,6 +114,7 @@ async def cmd_keys_set(ctx: Context, args) -> None:
     keys = validate_key_set(load_keys(args.sources, kid=args.kid, warn=ctx.out.warn), where)
     async with ctx.chain() as chain:
         guard, identity = await _as_owner(ctx, chain, "set_public_keys")
+        check_keys_stay_valid(keys, await chain.block_time(), f"replace the key set with {where}")
         ctx.out.progress(f"replacing {guard}'s key set with {len(keys)} key(s)")
         report = await chain.call(identity, guard, "set_public_keys", {"public_keys": keys}, gas=ctx.gas)
         await _keys_result(ctx, chain, guard, f"replaced the key set with {len(keys)} key(s) from {where}", report)
@@ -139,6 +145,7 @@ async def cmd_keys_schedule(ctx: Context, args) -> None:
         # `at` exactly: the old key stops as the new one starts (the guard
         # treats a key as active for not_before <= t < not_after).
         updated = validate_key_set(updated, "the scheduled key set")
+        check_keys_stay_valid(updated, now, "schedule this rotation")
         ctx.out.progress(f"scheduling the rotation on {guard} for {format_time(at)}")
         report = await chain.call(identity, guard, "set_public_keys", {"public_keys": updated}, gas=ctx.gas)
         retiring_text = f"; {args.retire} retires then" if args.retire else ""
@@ -250,6 +257,10 @@ async def cmd_settings_set(ctx: Context, args) -> None:
         settings, reason = guard_core_module("settings").validate_settings(audience, issuers)
         if reason is not None:
             raise GuardctlError(reason)
+        if settings == current:
+            ctx.out.result({"guard": guard, "settings": current, "changed": False},
+                           [*_settings_lines(current), "nothing to do: the settings are already these"])
+            return
         report = await chain.call(identity, guard, "set_settings", {"audience": audience, "issuers": issuers},
                                   gas=ctx.gas)
         stored = await chain.view(guard, "get_settings")

@@ -29,7 +29,23 @@ def read_payload(text: str, option: str = "--payload") -> bytes:
     try:
         return binascii.unhexlify(digits)
     except (binascii.Error, ValueError):
-        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}") from None
+        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}{_file_hint(text)}") from None
+
+
+def _file_hint(text: str) -> str:
+    """A hint when a value meant as @FILE was given without its '@'."""
+    try:
+        exists = Path(text).expanduser().is_file()
+    except (OSError, ValueError):
+        exists = False
+    return f" (a file of that name exists: to read it, write @{text})" if exists else ""
+
+
+def _no_issuer(token: str, option: str) -> GuardctlError:
+    if token.count(".") != 2:
+        return GuardctlError(f"--token {token[:40]!r} is not a JWT (three base64url parts joined by '.')"
+                             f"{_file_hint(token)}")
+    return GuardctlError(f"the token has no readable iss; pass {option}")
 
 
 def read_token(text: str) -> str:
@@ -72,9 +88,62 @@ def _claim_lines(header, claims, payload: bytes) -> list[str]:
     return lines
 
 
+async def _verify_via_router(ctx: Context, args, token: str, payload: bytes, header, claims) -> int:
+    """ROUTER.verify as FastAuth calls it: a transaction (the router calls the guard
+    and answers in a callback, which a view cannot do)."""
+    from .commands_lifecycle import check_guard_name, registered_guard
+
+    router = check_account_id(args.via_router, "--via-router")
+    issuer = args.issuer or (claims or {}).get("iss")
+    if not isinstance(issuer, str):
+        raise _no_issuer(token, "--issuer ISS (the guard's name on the router)")
+    check_guard_name(issuer)
+    identity = ctx.identity()
+    predecessor = args.predecessor or identity.account_id
+    check_account_id(predecessor, "--predecessor")
+    call_args = {"guard_id": f"jwt#{issuer}", "verify_payload": token, "sign_payload": list(payload),
+                 "predecessor": predecessor}
+    async with ctx.chain() as chain:
+        await chain.check_signer(identity)
+        guard = await registered_guard(chain, router, issuer)
+        if guard is None:
+            raise GuardctlError(f"{router} has no guard named {issuer!r} (guardctl register adds it)")
+        ctx.out.progress(f"calling {router}.verify (guard {guard}) as {identity.account_id}")
+        report = await chain.call(identity, router, "verify", call_args, gas=ctx.gas)
+        verdict = report.return_json()
+        # The router answers [true, sub, guard name] or [false, "", ""]: the
+        # guard's reason stays behind, so ask the guard itself for it.
+        reason = None
+        if isinstance(verdict, list) and verdict and verdict[0] is False:
+            direct = await chain.view(guard, "verify", {"issuer": issuer, "jwt": token, "sign_payload": list(payload),
+                                                        "predecessor": predecessor})
+            reason = direct[1] if isinstance(direct, list) and len(direct) == 2 else None
+        now = await chain.block_time()
+    if not (isinstance(verdict, list) and len(verdict) == 3 and isinstance(verdict[0], bool)):
+        raise GuardctlError(f"{router}.verify returned {verdict!r}, not [bool, sub, guard name]: is it a JwtGuardRouter?")
+    accepted = verdict[0]
+    lines = [f"{'ACCEPTED' if accepted else 'REJECTED'} by {router}: "
+             + (f"sub={verdict[1]} (guard name {verdict[2]!r})" if accepted
+                else f"the router reports no reason; {guard} says: {reason}"),
+             f"router {router} → guard {guard}, guard_id jwt#{issuer}, chain time {format_time(now)}",
+             *_claim_lines(header, claims, payload), gas_line("router verify (transaction)", report)]
+    ctx.out.result({"router": router, "guard": guard, "guard_id": f"jwt#{issuer}", "accepted": accepted,
+                    "router_answer": verdict, "guard_reason": reason, "chain_time": now, "header": header,
+                    "claims": claims, "mode": "router transaction", "gas_burnt": report.gas_burnt,
+                    "transaction": report.as_json()}, lines)
+    return 0 if accepted else EXIT_REJECTED
+
+
 async def cmd_verify(ctx: Context, args) -> int:
-    guard = ctx.require_guard()
     token = read_token(args.token)
+    if args.via_router:
+        if args.guard_id is not None or args.as_transaction:
+            raise GuardctlError("--via-router sends its own transaction through the router; "
+                                "it goes without --guard-id and --as-transaction")
+        payload = read_payload(args.payload)
+        header, claims = _unverified(token)
+        return await _verify_via_router(ctx, args, token, payload, header, claims)
+    guard = ctx.require_guard()
     payload = read_payload(args.payload)
     header, claims = _unverified(token)
     if args.guard_id is not None:
@@ -83,7 +152,7 @@ async def cmd_verify(ctx: Context, args) -> int:
     else:
         issuer = args.issuer or (claims or {}).get("iss")
         if not isinstance(issuer, str):
-            raise GuardctlError("the token has no readable iss; pass --issuer ISS or --guard-id ID")
+            raise _no_issuer(token, "--issuer ISS or --guard-id ID")
         call_args = {"issuer": issuer, "jwt": token}
     identity = ctx.identity() if args.as_transaction else None
     # FastAuth passes its caller as predecessor; plain JWT checks ignore it.

@@ -15,8 +15,9 @@ from .chain import NO_CODE_HASH, TxReport, code_hash_of
 from .context import Context, check_account_id
 from .core_bridge import REPO_ROOT, guard_core_module
 from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
-from .errors import GuardctlError
-from .public_keys import load_keys, summarise, validate_key_set
+from . import preflight
+from .errors import ChainFailure, GuardctlError
+from .public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
 
 DEFAULT_CONTRACT = REPO_ROOT / "contract" / "guard.py"
 DEFAULT_WASM = REPO_ROOT / "build" / "guard.wasm"
@@ -46,7 +47,7 @@ def read_wasm(path: str) -> bytes:
     try:
         code = Path(path).expanduser().read_bytes()
     except FileNotFoundError:
-        raise GuardctlError(f"Wasm file {path} does not exist (guardctl build writes build/guard.wasm)") from None
+        raise GuardctlError(f"Wasm file {path} does not exist ('guardctl build' writes {DEFAULT_WASM})") from None
     except OSError as err:
         raise GuardctlError(f"cannot read Wasm file {path}: {err.strerror}") from None
     if not code.startswith(WASM_MAGIC):
@@ -139,6 +140,8 @@ async def existing_deploy_target(ctx: Context, chain, account_id: str, needed: i
 async def cmd_deploy(ctx: Context, args) -> None:
     guard = ctx.require_guard()
     owner = check_account_id(args.owner, "--owner")
+    if args.lock:
+        check_lockable(guard, owner)
     # Everything that can be checked offline is, before any transaction.
     public_keys = validate_key_set(load_keys(args.keys, kid=args.kid, warn=ctx.out.warn), " ".join(args.keys))
     settings, reason = guard_core_module("settings").validate_settings(deploy_audience(ctx, guard, args),
@@ -164,7 +167,12 @@ async def cmd_deploy(ctx: Context, args) -> None:
 
     reports: dict[str, TxReport] = {}
     key_path = None
+    checked = None
     async with ctx.chain() as chain:
+        check_keys_stay_valid(public_keys, await chain.block_time(), f"deploy with the keys of {' '.join(args.keys)}")
+        if not args.skip_preflight:
+            ctx.out.progress("trying deploy, init and a verify on the embedded engine first")
+            checked = preflight.try_deploy(guard, code, init_args)
         if args.create:
             guard_identity, key_path, reports["create"] = await _create_guard_account(
                 ctx, chain, guard, initial_balance, needed)
@@ -173,18 +181,25 @@ async def cmd_deploy(ctx: Context, args) -> None:
         # init is private to the guard account: deploying and initialising in
         # one transaction signed by the guard leaves no moment in which someone
         # else could initialise it with their own keys.
-        ctx.out.progress(f"deploying {len(code)} bytes to {guard} and calling init")
-        reports["deploy"] = await chain.transact(guard_identity, guard, [
-            transactions.create_deploy_contract_action(code),
-            transactions.create_function_call_action("init", _json_bytes(init_args), ctx.gas, 0),
-        ], f"deploying to {guard}")
+        actions = [transactions.create_deploy_contract_action(code),
+                   transactions.create_function_call_action("init", _json_bytes(init_args), ctx.gas, 0)]
+        if args.lock:
+            # In the same transaction: if init fails, the keys stay.
+            locked_keys = full_access_keys(await chain.access_keys(guard)) if not args.create \
+                else [guard_identity.public_key]
+            actions += [transactions.create_delete_access_key_action(key) for key in locked_keys]
+        ctx.out.progress(f"deploying {len(code)} bytes to {guard} and calling init"
+                         + (", then deleting its full-access keys" if args.lock else ""))
+        reports["deploy"] = await chain.transact(guard_identity, guard, actions, f"deploying to {guard}")
+        remaining_full_access = full_access_keys(await chain.access_keys(guard))
         deployed_hash = (await chain.view_account(guard))["code_hash"]
         deployed_owner = await chain.view(guard, "owner")
         now = await chain.block_time()
 
     total_gas = sum(report.gas_burnt for report in reports.values())
     kids = ", ".join(str(key.get("kid", "(no kid)")) for key in public_keys)
-    lines = [f"deployed guard {guard}: code hash {deployed_hash} ({len(code)} bytes), owner {deployed_owner}",
+    lines = [*([checked.line()] if checked else []),
+             f"deployed guard {guard}: code hash {deployed_hash} ({len(code)} bytes), owner {deployed_owner}",
              f"keys: {len(public_keys)} ({kids})"]
     if settings:
         lines.append(f"settings: {settings}")
@@ -192,17 +207,22 @@ async def cmd_deploy(ctx: Context, args) -> None:
         from .commands_policy import policy_lines
 
         lines += policy_lines(init_args.get("policy"), args.claim_mode)
-    if key_path:
-        lines.append(f"{guard}'s full-access key: {key_path}")
+    if args.lock:
+        lines.append(f"locked: {guard} has no full-access key; its code changes only through update_contract, "
+                     f"called by its owner")
+    elif key_path:
+        lines.append(f"{guard}'s full-access key: {key_path} (whoever holds it can replace the code; "
+                     f"'guardctl lock' deletes it)")
     lines += [gas_line(label, report) for label, report in reports.items()]
     lines.append(f"total gas burnt: {format_gas(total_gas)}")
     ctx.out.result({
         "guard": guard, "owner": deployed_owner, "code_hash": deployed_hash, "code_size": len(code),
         "keys": [summarise(key, now) for key in public_keys], "settings": settings,
         "policy": init_args.get("policy"), "claim_mode": bool(args.claim_mode),
-        "key_file": str(key_path) if key_path else None,
+        "key_file": str(key_path) if key_path and not args.lock else None,
+        "full_access_keys": remaining_full_access,
         "transactions": {label: report.as_json() for label, report in reports.items()},
-        "gas_burnt": total_gas,
+        "gas_burnt": total_gas, "preflight": checked.verify_answer if checked else None,
     }, lines)
 
 
@@ -220,6 +240,17 @@ def deploy_audience(ctx: Context, guard: str, args) -> Optional[str]:
         ctx.out.warn(NO_AUDIENCE_WARNING)
         return None
     return args.audience if args.audience is not None else guard
+
+
+def full_access_keys(access_keys: list[dict]) -> list[str]:
+    """Public keys of the full-access keys in a view_access_key_list answer."""
+    return [key["public_key"] for key in access_keys if key["access_key"]["permission"] == "FullAccess"]
+
+
+def check_lockable(guard: str, owner: str) -> None:
+    if owner == guard:
+        raise GuardctlError(f"cannot lock {guard}: it owns itself, so without a key nobody could ever upgrade or "
+                            f"administer it; make another account its owner first")
 
 
 def parse_near_option(text: str, option: str) -> int:
@@ -241,20 +272,36 @@ async def cmd_upgrade(ctx: Context, args) -> None:
         identity = ctx.identity()
         await chain.check_signer(identity)
         await ctx.require_owner(chain, guard, identity, "update_contract")
-        old_hash = (await chain.view_account(guard))["code_hash"]
+        account = await chain.view_account(guard)
+        old_hash = account["code_hash"]
         if old_hash == new_hash:
             ctx.out.warn(f"{guard} already runs this code ({new_hash}); upgrading anyway re-runs migrate")
+        checked = None
+        if not args.skip_preflight:
+            ctx.out.progress(f"trying the new code on a copy of {guard} on the embedded engine")
+            checked = preflight.try_upgrade(
+                guard, identity.account_id, await chain.view_code(guard), await chain.view_state(guard),
+                int(account["amount"]), int(account["storage_usage"]), code, await chain.view(guard, "get_public_keys"))
         ctx.out.progress(f"sending {len(code)} bytes to {guard}.update_contract")
         # update_contract takes the raw Wasm as its input, not JSON.
-        report = await chain.call(identity, guard, "update_contract", code, gas=ctx.gas)
+        try:
+            report = await chain.call(identity, guard, "update_contract", code, gas=ctx.gas)
+        except ChainFailure as failure:
+            if "MethodResolveError(MethodNotFound)" in str(failure):
+                # The deploy and the migrate call share one receipt: nothing changed.
+                raise ChainFailure(f"{failure}: the new code has no migrate method, so it is not a guard; "
+                                   f"{guard} still runs its old code") from None
+            raise
         deployed_hash = (await chain.view_account(guard))["code_hash"]
         owner = await chain.view(guard, "owner")
     if deployed_hash != new_hash:
         raise GuardctlError(f"update_contract succeeded but {guard}'s code hash is {deployed_hash}, not {new_hash}")
     ctx.out.result(
         {"guard": guard, "old_code_hash": old_hash, "new_code_hash": deployed_hash, "code_size": len(code),
-         "owner": owner, "transaction": report.as_json(), "gas_burnt": report.gas_burnt},
-        [f"upgraded {guard}: code hash {old_hash} → {deployed_hash} ({len(code)} bytes); owner still {owner}",
+         "owner": owner, "transaction": report.as_json(), "gas_burnt": report.gas_burnt,
+         "preflight": checked.verify_answer if checked else None},
+        [*([checked.line()] if checked else []),
+         f"upgraded {guard}: code hash {old_hash} → {deployed_hash} ({len(code)} bytes); owner still {owner}",
          gas_line("update_contract + migrate", report)])
 
 
@@ -359,12 +406,23 @@ async def cmd_info(ctx: Context, args) -> None:
         settings = await chain.view(guard, "get_settings")
         keys = await chain.view(guard, "get_public_keys")
         now = await chain.block_time()
+        access_keys = await chain.access_keys(guard)
     summaries = [summarise(key, now) for key in keys]
     active = sum(1 for summary in summaries if summary["state"] == "active")
+    full_access = full_access_keys(access_keys)
+    if full_access:
+        ctx.out.warn(f"{guard} has {len(full_access)} full-access key(s): whoever holds one can deploy any code "
+                     f"to it, whatever its owner says; 'guardctl lock' deletes them")
+        access_text = (f"{len(full_access)} full-access, {len(access_keys) - len(full_access)} function-call "
+                       f"(NOT locked)")
+    else:
+        access_text = (f"no full-access key, {len(access_keys)} function-call (locked: code changes only "
+                       f"through update_contract)")
     ctx.out.result(
         {"guard": guard, "network": ctx.network, "chain_id": chain.chain_id, "code_hash": state["code_hash"],
          "balance": state["amount"], "storage_usage": state["storage_usage"], "owner": owner,
-         "proposed_owner": proposed, "paused": paused, "settings": settings, "keys": summaries},
+         "proposed_owner": proposed, "paused": paused, "settings": settings, "keys": summaries,
+         "access_keys": access_keys, "full_access_keys": full_access, "locked": not full_access},
         [f"guard {guard} on {ctx.network} ({chain.chain_id})",
          f"  code hash       {state['code_hash']}",
          f"  balance         {format_near(int(state['amount']))} ({state['storage_usage']} bytes stored)",
@@ -372,4 +430,32 @@ async def cmd_info(ctx: Context, args) -> None:
          f"  paused          {'YES — every verify fails' if paused else 'no'}",
          f"  audience        {settings.get('audience', '(any)')}",
          f"  issuers         {', '.join(settings['issuers']) if settings.get('issuers') else '(any)'}",
-         f"  keys            {len(keys)} ({active} active now)"])
+         f"  keys            {len(keys)} ({active} active now)",
+         f"  access keys     {access_text}"])
+
+
+async def cmd_lock(ctx: Context, args) -> None:
+    """Delete the guard account's full-access keys, signed with one of them."""
+    guard = ctx.require_guard()
+    async with ctx.chain() as chain:
+        await ctx.check_guard(chain, guard)
+        owner = await chain.view(guard, "owner")
+        check_lockable(guard, owner)
+        full_access = full_access_keys(await chain.access_keys(guard))
+        if not full_access:
+            ctx.out.result({"guard": guard, "owner": owner, "locked": True, "changed": False},
+                           f"{guard} has no full-access key; nothing to do")
+            return
+        identity = ctx.identity(guard)
+        await chain.check_signer(identity)
+        ctx.out.progress(f"deleting {len(full_access)} full-access key(s) of {guard}")
+        report = await chain.transact(identity, guard, [transactions.create_delete_access_key_action(key)
+                                                        for key in full_access], f"locking {guard}")
+        remaining = full_access_keys(await chain.access_keys(guard))
+    if remaining:
+        raise GuardctlError(f"the keys were deleted but {guard} still has full-access key(s) {', '.join(remaining)}")
+    ctx.out.result({"guard": guard, "owner": owner, "locked": True, "changed": True, "deleted_keys": full_access,
+                    "transaction": report.as_json()},
+                   [f"locked {guard}: its {len(full_access)} full-access key(s) are deleted; its code changes only "
+                    f"through update_contract, called by its owner {owner} ('guardctl upgrade')",
+                    gas_line("lock", report)])

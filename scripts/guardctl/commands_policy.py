@@ -140,9 +140,13 @@ def load_policy(path: str) -> dict:
     suffix = file.suffix.lower()
     toml = True if suffix == ".toml" else False if suffix == ".json" else None
     raw = parse_policy_text(text, path, toml=toml)
-    normalised, reason = guard_core_module("policy").validate_policy(raw)
+    policy_core = guard_core_module("policy")
+    normalised, reason = policy_core.validate_policy(raw)
     if reason is not None:
-        raise GuardctlError(f"{path}: {reason}")
+        fields = {policy_core.BAD_AMOUNT: ("max_deposit_per_action", "max_deposit_total"),
+                  policy_core.BAD_GAS: ("max_gas",)}.get(reason, ())
+        given = [f"{field} = {raw[field]!r}" for field in fields if isinstance(raw, dict) and field in raw]
+        raise GuardctlError(f"{path}: {reason}" + (f"; the file has {', '.join(given)}" if given else ""))
     return normalised
 
 
@@ -175,7 +179,11 @@ def policy_lines(policy: Optional[dict], claim_mode: bool) -> list[str]:
 
 
 async def _state(chain: Chain, guard: str) -> tuple[Optional[dict], bool]:
-    return await chain.view(guard, "get_policy"), bool(await chain.view(guard, "get_claim_mode"))
+    policy = await chain.view(guard, "get_policy")
+    if isinstance(policy, dict) and isinstance(policy.get("methods"), dict):
+        # The guard stores a JSON object, whose key order MicroPython does not keep.
+        policy["methods"] = dict(sorted(policy["methods"].items()))
+    return policy, bool(await chain.view(guard, "get_claim_mode"))
 
 
 async def _show(ctx: Context, chain: Chain, guard: str, headline: Optional[str] = None, report=None) -> None:

@@ -12,6 +12,28 @@ import sys
 import time
 
 
+def to_json(data) -> str:
+    """Indented JSON, with each list of integers (key bytes, sign_payloads) on one line
+    rather than one integer per line."""
+    marker = "@@guardctl-int-list-"
+    lists: list[str] = []
+
+    def compact(value):
+        if isinstance(value, list) and value and all(type(item) is int for item in value):
+            lists.append(json.dumps(value, separators=(", ", ":")))
+            return f"{marker}{len(lists) - 1}@@"
+        if isinstance(value, list):
+            return [compact(item) for item in value]
+        if isinstance(value, dict):
+            return {key: compact(item) for key, item in value.items()}
+        return value
+
+    text = json.dumps(compact(data), indent=2, sort_keys=False)
+    for index, compact_list in enumerate(lists):
+        text = text.replace(f'"{marker}{index}@@"', compact_list, 1)
+    return text
+
+
 class Output:
     def __init__(self, *, as_json: bool = False, progress: bool | None = None):
         self.as_json = as_json
@@ -29,6 +51,6 @@ class Output:
     def result(self, data, text: str | list[str] | None = None) -> None:
         """Print the command's result: `data` as JSON with --json, else `text`."""
         if self.as_json:
-            print(json.dumps(data, indent=2, sort_keys=False))
+            print(to_json(data))
         elif text is not None:
             print(text if isinstance(text, str) else "\n".join(text))

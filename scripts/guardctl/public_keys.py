@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Callable, Optional
@@ -59,8 +60,14 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 def read_source(source: str, timeout: float = FETCH_TIMEOUT_S) -> bytes:
     """The bytes of a key file or key URL."""
+    if source.startswith("http://") and urllib.parse.urlsplit(source).hostname not in LOOPBACK_HOSTS:
+        raise GuardctlError(f"refusing the plain-HTTP URL {source}: anyone on the way could swap the keys the "
+                            f"guard will trust; use https:// (or download the JWKS and give the file)")
     if is_url(source):
         request = urllib.request.Request(source, headers={
             "Accept": "application/json, application/jwk-set+json, application/x-pem-file, */*",
@@ -234,9 +241,12 @@ def apply_kid(keys: list[dict], kid: Optional[str], where: str) -> list[dict]:
 
 
 def validate_key(key: dict, where: str) -> dict:
-    normalised, reason = guard_core_module("keys").validate_public_key(key)
+    keys_core = guard_core_module("keys")
+    normalised, reason = keys_core.validate_public_key(key)
     if reason is not None:
         label = f" {key.get('kid')!r}" if isinstance(key, dict) and "kid" in key else ""
+        if reason == keys_core.reasons.KEY_BAD_MODULUS_SIZE and isinstance(key.get("n"), list):
+            reason += f" (2048, 3072 or 4096 bits; this key's is {len(key['n']) * 8} bits)"
         raise GuardctlError(f"{where}: key{label} is not acceptable to the guard: {reason}")
     return normalised
 
@@ -246,6 +256,22 @@ def validate_key_set(keys: list[dict], where: str) -> list[dict]:
     if reason is not None:
         raise GuardctlError(f"{where}: the key set is not acceptable to the guard: {reason}")
     return normalised
+
+
+def check_keys_stay_valid(keys: list[dict], now: int, change: str) -> None:
+    """Refuse, before sending, a key change the guard would refuse: one after which
+    no key is valid at chain time `now`, or whose windows leave a hole later
+    (guard_core.keys.validity_gap, the contract's own rule)."""
+    gap = guard_core_module("keys").validity_gap(keys, now)
+    if gap is None:
+        return
+    start, end = gap
+    when = f"now ({format_time(now)}, chain time)" if start == now else f"from {format_time(start)}"
+    until = f" until {format_time(end)}" if end is not None else " or later"
+    outcome = "every token" + (" in between" if end is not None else "")
+    raise GuardctlError(f"refusing to {change}: no key would be valid {when}{until}, so the guard would reject "
+                        f"{outcome}; keep a key valid without a break (add the successor first, or hand over "
+                        f"at one instant with 'guardctl keys schedule')")
 
 
 def load_keys(sources: list[str], *, kid: Optional[str] = None, warn: Warn,

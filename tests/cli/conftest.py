@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -54,6 +55,20 @@ def guardctl(network, network_name, credentials_dir, root, tmp_path_factory) -> 
 def guard_wasm(tmp_path_factory) -> Path:
     """The guard compiled from contract/guard.py (cached by the builder: minutes only the first time)."""
     return build_contract(GUARD_ENTRY, tmp_path_factory.mktemp("wasm") / "guard.wasm").path
+
+
+@pytest.fixture(scope="session")
+def broken_guard_wasm(tmp_path_factory) -> Path:
+    """The guard with a custom rule that raises: it builds, deploys and upgrades, and
+    every verify that reaches the rule answers "Verification error" (built from a
+    copy under .cache/, cached by content)."""
+    copy = REPO_ROOT / ".cache" / "cli-tests" / "contract-broken-rule"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(GUARD_ENTRY.parent, copy, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
+    (copy / "custom_rules.py").write_text("def check_custom_rules(claims, sign_payload, predecessor):\n"
+                                          '    raise ValueError("a bug in the custom rule")\n')
+    return build_contract(copy / "guard.py", tmp_path_factory.mktemp("wasm") / "broken.wasm").path
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import stat
 import subprocess
 
 import base58
 
-from cli_support import GUARDCTL, unique_name, with_custom_section
+from cli_support import GUARDCTL, REPO_ROOT, unique_name, with_custom_section
 from guardctl.credentials import generate_identity, save_identity
 
 ISSUER = "https://idp.example/"
@@ -24,6 +25,21 @@ def test_build_reuses_the_cached_wasm(guardctl, guard_wasm, tmp_path):
     assert result["cached"] is True  # guard_wasm built the same sources already
     assert out.read_bytes() == guard_wasm.read_bytes()
     assert result["code_hash"] == code_hash(guard_wasm.read_bytes())
+
+
+def test_build_refuses_a_custom_rule_that_imports_what_the_runtime_lacks(guardctl, tmp_path):
+    contract = tmp_path / "contract"
+    shutil.copytree(REPO_ROOT / "contract", contract,
+                    ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
+    rules = contract / "custom_rules.py"
+    rules.write_text("import re\n" + rules.read_text())
+    run = guardctl.fails("build", "--contract", str(contract / "guard.py"), "--out", str(tmp_path / "g.wasm"),
+                         network=False)
+    assert run.stderr_lines == [
+        "guardctl: error: build failed: contract/custom_rules.py:1 imports 're', which the contract's runtime leaves "
+        "out (it has binascii, json, near, sys, ubinascii and the contract's own modules; see builtin-modules and "
+        "cflags in contract/pyproject.toml): on chain that import would fail every call that reaches it"]
+    assert not (tmp_path / "g.wasm").exists()
 
 
 def test_deploy_create_sets_up_an_initialised_guard(guardctl, root, owner, guard_wasm, test_keys, credentials_dir):
@@ -145,6 +161,76 @@ def test_upgrade_replaces_the_code_and_keeps_the_state(guardctl, guard, owner, g
     assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == code_hash(new_wasm)
     assert guardctl.ok("--guard", guard, "keys", "list", "--json").json()["keys"] == before
     assert result["owner"] == owner.account_id
+
+
+def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, guard, owner, guard_wasm,
+                                                                    broken_guard_wasm, router_wasm):
+    before = guardctl.ok("--guard", guard, "info", "--json").json()
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(broken_guard_wasm))
+    assert run.stderr_lines == [
+        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, verify of a valid test "
+        'token answered [false, "Verification error"] (an exception in the guard, e.g. a custom rule failing on '
+        "chain); nothing was sent (--skip-preflight sends it untried)"]
+    # Not a guard at all: its update_contract deploys it and the migrate call finds no such method.
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm))
+    assert run.stderr_lines == [
+        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, update_contract failed: "
+        "MethodResolveError(MethodNotFound); nothing was sent (--skip-preflight sends it untried)"]
+    after = guardctl.ok("--guard", guard, "info", "--json").json()
+    assert after["code_hash"] == before["code_hash"] == code_hash(guard_wasm.read_bytes())
+    assert after == before
+    # Sent untried, the chain refuses it as the copy did, and says what that means.
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm),
+                         "--skip-preflight")
+    assert "MethodResolveError(MethodNotFound)" in run.stderr and "it is not a guard" in run.stderr
+    assert f"{guard} still runs its old code" in run.stderr and len(run.stderr_lines) == 1
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == before["code_hash"]
+
+
+def test_deploy_refuses_code_that_cannot_verify(guardctl, root, owner, broken_guard_wasm, test_keys):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(broken_guard_wasm))
+    assert "refusing to deploy to" in run.stderr and '[false, "Verification error"]' in run.stderr
+    assert f"guard {guard} does not exist" in guardctl.fails("--guard", guard, "info").stderr  # not even created
+
+
+def test_deploy_lock_leaves_no_full_access_key_and_the_owner_can_still_upgrade(guardctl, root, owner, guard_wasm,
+                                                                             test_keys, tmp_path):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    result = guardctl.ok("--account", root.account_id, "--guard", guard, "deploy", "--create", "--lock",
+                         "--owner", owner.account_id, "--keys", test_keys["rsa1"]["jwks_json"],
+                         "--wasm", str(guard_wasm), "--json").json()
+    assert result["full_access_keys"] == [] and result["key_file"] is None
+    info = guardctl.ok("--guard", guard, "info", "--json")
+    assert info.json()["locked"] is True and info.json()["access_keys"] == []
+    assert "warning" not in info.stderr
+    assert "no full-access key" in guardctl.ok("--guard", guard, "info").stdout
+    new_wasm = tmp_path / "new.wasm"
+    new_wasm.write_bytes(with_custom_section(guard_wasm.read_bytes(), "guardctl-test", b"locked"))
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(new_wasm))
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["code_hash"] == code_hash(new_wasm.read_bytes())
+
+
+def test_info_warns_about_full_access_keys_and_lock_deletes_them(guardctl, guard, owner, credentials_dir):
+    info = guardctl.ok("--guard", guard, "info", "--json")
+    assert info.json()["locked"] is False and len(info.json()["full_access_keys"]) == 1
+    assert "full-access key(s): whoever holds one can deploy any code" in info.stderr
+    assert "NOT locked" in guardctl.ok("--guard", guard, "info").stdout
+    key_file = credentials_dir / guardctl.network_name / f"{guard}.json"
+    locked = guardctl.ok("--guard", guard, "--key-file", str(key_file), "lock", "--json").json()
+    assert locked["changed"] is True and locked["deleted_keys"] == info.json()["full_access_keys"]
+    assert guardctl.ok("--guard", guard, "info", "--json").json()["locked"] is True
+    again = guardctl.ok("--guard", guard, "lock")
+    assert "nothing to do" in again.stdout
+
+
+def test_lock_is_refused_for_a_guard_that_owns_itself(guardctl, root, test_keys, guard_wasm):
+    guard = f"{unique_name('guard')}.{root.account_id}"
+    run = guardctl.fails("--account", root.account_id, "--guard", guard, "deploy", "--create", "--lock",
+                         "--owner", guard, "--keys", test_keys["rsa1"]["jwks_json"], "--wasm", str(guard_wasm))
+    assert f"cannot lock {guard}: it owns itself" in run.stderr
 
 
 def test_upgrade_refuses_a_file_that_is_not_wasm(guardctl, guard, owner, tmp_path):

@@ -60,6 +60,7 @@ def test_key_the_guard_would_refuse_is_refused_offline(guardctl, guard, owner, t
     path.write_bytes(small.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     run = guardctl.fails("--account", owner.account_id, "--guard", guard, "keys", "add", str(path))
     assert "not acceptable to the guard" in run.stderr
+    assert "(2048, 3072 or 4096 bits; this key's is 1024 bits)" in run.stderr
 
 
 def test_jwks_url_that_fails(guardctl, guard, owner, http_folder):
@@ -154,3 +155,35 @@ def test_key_that_is_not_the_accounts(guardctl, guard, owner, make_account):
     run = guardctl.fails("--account", owner.account_id, "--guard", guard, "pause",
                          env={"GUARDCTL_PRIVATE_KEY": other.secret_key})
     assert f"is not an access key of {owner.account_id}" in run.stderr
+
+
+def test_plain_http_jwks_urls_are_refused_except_on_this_machine(guardctl, guard, owner):
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "keys", "add",
+                         "http://idp.example/.well-known/jwks.json")
+    assert run.stderr_lines == [
+        "guardctl: error: refusing the plain-HTTP URL http://idp.example/.well-known/jwks.json: anyone on the way "
+        "could swap the keys the guard will trust; use https:// (or download the JWKS and give the file)"]
+
+
+def test_a_forgotten_at_sign_is_pointed_out(guardctl, guard, test_keys, tmp_path):
+    token = guardctl.ok("token", "--key", test_keys["rsa1"]["private_pem"], "--issuer", "https://i/", "--sub", "s",
+                        "--payload", "00", network=False).stdout.strip()
+    (tmp_path / "token.jwt").write_text(token)
+    (tmp_path / "tx.bin").write_bytes(b"\x00")
+    run = guardctl.fails("--guard", guard, "verify", "--token", str(tmp_path / "token.jwt"), "--payload", "00")
+    assert "is not a JWT" in run.stderr and f"write @{tmp_path / 'token.jwt'}" in run.stderr
+    assert "iss" not in run.stderr
+    run = guardctl.fails("--guard", guard, "verify", "--token", token, "--payload", str(tmp_path / "tx.bin"))
+    assert f"write @{tmp_path / 'tx.bin'}" in run.stderr
+
+
+def test_repeating_a_settings_change_sends_nothing(guardctl, guard, owner):
+    run = guardctl.ok("--account", owner.account_id, "--guard", guard, "settings", "set", "--clear-audience", "--json")
+    assert run.json()["changed"] is False and "transaction" not in run.json()
+
+
+def test_a_bad_policy_amount_is_named(guardctl, guard, owner, tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text('max_deposit_total = -5\n')
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "policy", "set", str(path))
+    assert "the file has max_deposit_total = -5" in run.stderr

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import time
 from datetime import datetime, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
+
+from guardctl.public_keys import thumbprint
 
 
 def _b64(data: bytes) -> str:
@@ -119,16 +122,80 @@ def test_set_round_trips_the_json_of_keys_list(guardctl, guard, owner, test_keys
     assert listing(guardctl, guard)["keys"] == json.loads(saved.read_text())["keys"]
 
 
-def test_remove_by_kid_and_by_thumbprint(guardctl, guard, owner, test_keys):
-    # A kid-less key (the Rust guards' shape) can only be named by thumbprint.
-    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", test_keys["rsa2"]["public_pem"])
+def ed25519_pem_whose_thumbprint_starts_with_a_dash(path) -> str:
+    """A kid-less Ed25519 public key PEM whose RFC 7638 thumbprint starts with '-'
+    (about one key in 64 has one); the first such key of a fixed seed sequence."""
+    for seed in range(100_000):
+        private = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"dash %d" % seed).digest())
+        public = private.public_key()
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        print_ = thumbprint({"alg": "EdDSA", "x": list(raw)})
+        if print_.startswith("-"):
+            path.write_bytes(public.public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo))
+            return print_
+    raise AssertionError("no seed gave a thumbprint starting with '-'")
+
+
+def test_remove_by_kid_and_by_thumbprint(guardctl, guard, owner, test_keys, tmp_path):
+    # A kid-less key (the Rust guards' shape) can only be named by thumbprint,
+    # and this one's thumbprint starts with '-', which must not read as an option.
+    pem = tmp_path / "dash.public.pem"
+    dash_thumbprint = ed25519_pem_whose_thumbprint_starts_with_a_dash(pem)
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", str(pem))
     before = listing(guardctl, guard)
     kidless = before["summary"][-1]
-    assert kidless["kid"] is None
-    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", kidless["thumbprint"][:12])
+    assert kidless["kid"] is None and kidless["thumbprint"] == dash_thumbprint
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", dash_thumbprint[:12], "--json")
     assert kids(listing(guardctl, guard)) == ["rsa1", "ed1"]
+    # A kid starting with '-', given to --kid as a separate word, then removed by it.
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", str(pem), "--kid", "-dash")
+    assert kids(listing(guardctl, guard)) == ["rsa1", "ed1", "-dash"]
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "-dash")
+    assert kids(listing(guardctl, guard)) == ["rsa1", "ed1"]
+    # The same through --kid VALUE and --kid=VALUE.
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", str(pem), "--kid=--json")
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "--kid=--json")
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", str(pem))
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "--kid", dash_thumbprint)
     guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "ed1")
     assert kids(listing(guardctl, guard)) == ["rsa1"]
+
+
+def test_schedule_retires_a_key_whose_kid_starts_with_a_dash(guardctl, guard, owner, test_keys, tmp_path):
+    pem = tmp_path / "dash.public.pem"
+    ed25519_pem_whose_thumbprint_starts_with_a_dash(pem)
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", str(pem), "--kid", "-old")
+    result = guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "schedule",
+                         "--add-key", test_keys["rsa2"]["jwks_json"], "--at", "+1h", "--retire", "-old",
+                         "--json").json()
+    by_kid = {key["kid"]: key for key in result["keys"]}
+    assert by_kid["-old"]["not_after"] == by_kid["rsa2"]["not_before"]
+
+
+def test_removing_the_last_valid_key_is_refused_while_a_retired_key_remains(guardctl, guard, owner, test_keys):
+    chain_time = listing(guardctl, guard)["chain_time"]
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", test_keys["rsa2"]["jwks_json"],
+                "--not-before", str(chain_time - 3600), "--not-after", str(chain_time - 60))
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "ed1")
+    before = listing(guardctl, guard)
+    assert [summary["state"] for summary in before["summary"]] == ["active", "retired"]
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "keys", "remove", "rsa1")
+    assert "refusing to remove key rsa1: no key would be valid now" in run.stderr
+    assert "the guard would reject every token" in run.stderr
+    assert len(run.stderr_lines) == 1
+    assert listing(guardctl, guard)["keys"] == before["keys"]
+    # A successor valid for the next hour lets rsa1 go; a key that starts an
+    # hour after that would leave a gap, and is refused before anything is sent.
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "add", test_keys["rsa3"]["jwks_json"],
+                "--not-after", "+1h")
+    guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "remove", "rsa1")
+    before = listing(guardctl, guard)
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "keys", "add", test_keys["ed1"]["jwks_json"],
+                         "--not-before", "+2h")
+    assert "refusing to add the key from" in run.stderr and "no key would be valid from " in run.stderr
+    assert "the guard would reject every token in between" in run.stderr
+    assert listing(guardctl, guard)["keys"] == before["keys"]
 
 
 def test_removing_the_last_key_is_refused_by_the_guard(guardctl, guard, owner):
@@ -178,3 +245,11 @@ def test_keys_from_a_certificate_pem(guardctl, guard, owner, tmp_path):
                          "--json").json()
     expected_n = key.public_key().public_numbers().n.to_bytes(256, "big")
     assert result["keys"][-1]["n"] == list(expected_n)
+
+
+def test_json_output_keeps_byte_lists_on_one_line(guardctl, guard):
+    text = guardctl.ok("--guard", guard, "keys", "list", "--json").stdout
+    n_lines = [line for line in text.splitlines() if line.lstrip().startswith('"n": [')]
+    assert len(n_lines) == 1 and n_lines[0].rstrip(",").endswith("]")
+    assert len(text.splitlines()) < 60
+    assert json.loads(text)["keys"][0]["e"] == [1, 0, 1]

@@ -103,3 +103,52 @@ def test_keygen_refuses_to_overwrite(guardctl, tmp_path):
     run = guardctl.fails("keygen", "--out", prefix, "--ed25519", network=False)
     assert "--force" in run.stderr
     guardctl.ok("keygen", "--out", prefix, "--force", network=False)
+
+
+def test_tx_builds_the_borsh_bytes_the_guard_decodes(guardctl, owner, tmp_path):
+    out = tmp_path / "tx.bin"
+    # Offline: every field given.
+    result = guardctl.ok("tx", "--signer", "alice.near", "--receiver", "wrap.near", "--call", "ft_transfer",
+                         "--args", '{"receiver_id": "bob.near", "amount": "5"}', "--deposit", "1yocto",
+                         "--public-key", "ed25519:11111111111111111111111111111111", "--nonce", "7",
+                         "--block-hash", "11111111111111111111111111111111", "--out", str(out), "--json",
+                         network=False).json()
+    from localnet import borsh
+    from localnet.primitives import FunctionCall, Transaction
+
+    expected = borsh.encode_transaction(Transaction(
+        "alice.near", bytes(33), 7, "wrap.near", bytes(32),
+        (FunctionCall("ft_transfer", b'{"receiver_id":"bob.near","amount":"5"}', 30 * 10**12, 1),)))
+    assert out.read_bytes() == expected and result["hex"] == expected.hex() and result["size"] == len(expected)
+    assert result["transaction"]["actions"] == [{"kind": "FunctionCall", "method_name": "ft_transfer",
+                                                 "args": '{"receiver_id":"bob.near","amount":"5"}',
+                                                 "gas": 30 * 10**12, "deposit": 1}]
+    # Online: the signer's key, next nonce and a recent block come from the network.
+    text = guardctl.ok("--account", owner.account_id, "tx", "--signer", owner.account_id, "--receiver", "bob.near",
+                       "--transfer", "1.5", "--out", str(out)).stdout
+    assert f"Transaction V0: {owner.account_id} → bob.near" in text and "Transfer 1.5 NEAR" in text
+    run = guardctl.fails("tx", "--signer", "alice.near", "--receiver", "wrap.near", "--call", "m", "--args", "{oops",
+                         "--out", str(out), network=False)
+    assert run.stderr_lines[0].startswith("guardctl: error: --args is not JSON")
+
+
+def test_verify_via_router_as_fastauth_calls_it(guardctl, guard, router, root, test_keys, tmp_path):
+    guardctl.ok("--account", root.account_id, "--guard", guard, "register", "--router", router, "--issuer", ISSUER)
+    payload = tmp_path / "tx.bin"
+    guardctl.ok("tx", "--signer", "alice.near", "--receiver", "wrap.near", "--call", "ft_transfer",
+                "--public-key", "ed25519:11111111111111111111111111111111", "--nonce", "1",
+                "--block-hash", "11111111111111111111111111111111", "--out", str(payload), network=False)
+    token = guardctl.ok("token", "--key", test_keys["rsa1"]["private_pem"], "--issuer", ISSUER, "--sub", "alice",
+                        "--kid", "rsa1", "--payload", f"@{payload}", network=False).stdout.strip()
+    run = guardctl.ok("--account", root.account_id, "verify", "--via-router", router, "--token", token,
+                      "--payload", f"@{payload}")
+    assert run.stdout.startswith(f"ACCEPTED by {router}: sub=alice")
+    result = guardctl.ok("--account", root.account_id, "verify", "--via-router", router, "--token", token,
+                         "--payload", f"@{payload}", "--json").json()
+    assert result["guard"] == guard and result["router_answer"] == [True, "alice", ISSUER]
+    assert result["gas_burnt"] > 0
+    # Rejected: the router drops the guard's reason, so guardctl asks the guard for it.
+    run = guardctl.raw("--account", root.account_id, "verify", "--via-router", router, "--token", token,
+                       "--payload", "00")
+    assert run.returncode == 3
+    assert run.stdout.startswith(f"REJECTED by {router}: the router reports no reason; {guard} says: fatxn mismatch")

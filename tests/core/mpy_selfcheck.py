@@ -74,6 +74,13 @@ def run(data):
         if reason != check["reason"]:
             failures.append("keys %s: got %r, expected %r" % (check["name"], reason, check["reason"]))
 
+    for check in data["gaps"]:
+        total += 1
+        gap = guard_core.keys.validity_gap(check["keys"], check["now"])
+        got = None if gap is None else list(gap)
+        if got != check["gap"]:
+            failures.append("gap %r at %d: got %r, expected %r" % (check["keys"], check["now"], got, check["gap"]))
+
     for segment_hex, expected_hex in data["b64url"]:
         total += 1
         decoded = b64url.decode(unhexlify(segment_hex))

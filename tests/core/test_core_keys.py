@@ -142,3 +142,49 @@ def test_selection_by_kid_and_by_algorithm():
 )
 def test_selection_tolerates_corrupt_storage(key_set):
     assert keys.select_keys(key_set, "RS256", None, NOW) == []
+
+
+# --- no key change leaves the guard without a valid key -------------------------------
+
+
+def _window(kid, not_before=None, not_after=None):
+    key = {"alg": "EdDSA", "x": [7] * 32, "kid": kid}
+    if not_before is not None:
+        key["not_before"] = not_before
+    if not_after is not None:
+        key["not_after"] = not_after
+    return key
+
+
+@pytest.mark.parametrize("key_set, gap", [
+    ([_window("a")], None),
+    ([_window("a", not_after=NOW + 10)], None),  # ends as scheduled: not a gap
+    ([_window("a", not_before=NOW)], None),  # valid from this very second
+    ([_window("old", not_after=NOW + 10), _window("new", not_before=NOW + 10)], None),  # hand-over at one instant
+    ([_window("old", not_after=NOW + 10), _window("new", not_before=NOW + 5, not_after=NOW + 20),
+      _window("newer", not_before=NOW + 20)], None),  # overlapping then touching windows
+    ([_window("retired", not_after=NOW), _window("valid")], None),
+    # A retired key plus one valid key: removing the valid one leaves the retired one alone.
+    ([_window("retired", not_after=NOW)], (NOW, None)),
+    ([_window("retired", not_after=NOW - 100)], (NOW, None)),
+    ([_window("later", not_before=NOW + 1)], (NOW, NOW + 1)),
+    ([_window("retired", not_after=NOW), _window("later", not_before=NOW + 60)], (NOW, NOW + 60)),
+    ([_window("old", not_after=NOW + 10), _window("new", not_before=NOW + 11)], (NOW + 10, NOW + 11)),
+    ([_window("b", not_before=NOW + 30), _window("a", not_after=NOW + 10),
+      _window("c", not_before=NOW + 5, not_after=NOW + 20)], (NOW + 20, NOW + 30)),
+    ([], (NOW, None)),
+])
+def test_validity_gap(key_set, gap):
+    assert keys.validity_gap(key_set, NOW) == gap
+
+
+def test_validity_gap_reasons_say_when_with_the_block_time():
+    assert keys.validity_gap_reason((NOW, None), NOW) == (
+        f"Refusing the key change: no key would be valid now (block time {NOW}) or later: "
+        "the guard would reject every token")
+    assert keys.validity_gap_reason((NOW, NOW + 60), NOW) == (
+        f"Refusing the key change: no key would be valid now (block time {NOW}) until {NOW + 60}: "
+        "the guard would reject every token in between")
+    assert keys.validity_gap_reason((NOW + 10, NOW + 11), NOW) == (
+        f"Refusing the key change: no key would be valid from {NOW + 10} until {NOW + 11}: "
+        "the guard would reject every token in between")

@@ -281,6 +281,25 @@ def _int_checks(rng):
     return checks
 
 
+def _gap_checks(rng):
+    """Random key windows around NOW and beyond 2**31 (the times are MicroPython big ints there)."""
+    checks = []
+    for now in (NOW, 2**62):
+        for _ in range(150):
+            key_set = []
+            for index in range(rng.randrange(0, 5)):
+                key = {"alg": "EdDSA", "x": [index] * 32}
+                start = now + rng.randrange(-50, 50) if rng.random() < 0.6 else None
+                if start is not None:
+                    key["not_before"] = start
+                if rng.random() < 0.6:
+                    key["not_after"] = (start if start is not None else now - 50) + rng.randrange(1, 80)
+                key_set.append(key)
+            gap = guard_core.keys.validity_gap(key_set, now)
+            checks.append({"keys": key_set, "now": now, "gap": None if gap is None else list(gap)})
+    return checks
+
+
 @pytest.fixture(scope="module")
 def selfcheck_data():
     return _selfcheck_data()
@@ -296,6 +315,7 @@ def _selfcheck_data():
         "b64url": _b64url_checks(rng),
         "utf8": _utf8_checks(rng),
         "intops": _int_checks(rng),
+        "gaps": _gap_checks(rng),
     }
 
 

@@ -294,6 +294,54 @@ def test_removing_the_last_key_is_refused(env):
     assert env.state() == before
 
 
+def test_removing_the_last_valid_key_is_refused_while_a_retired_key_remains(env):
+    """A retired key plus one valid key: the valid one cannot go, the retired one can."""
+    now = env.now_s
+    retired = new_key(1, kid="retired", not_before=now - 3600, not_after=now - 60)
+    env.ok(OWNER, "set_public_keys", {"public_keys": [retired, new_key(2, kid="valid")]})
+    before = env.state()
+    result = env.call(OWNER, "remove_public_key", {"kid": "valid"})
+    assert_panicked(env, result, "Refusing the key change: no key would be valid now (block time ")
+    assert "or later: the guard would reject every token" in env.failure_message(result)
+    assert env.state() == before
+    token = sign_token(rsa_key(2048, 2), claims(env.now_s, PAYLOAD), kid="valid")
+    assert env.verify_view(router_args(token, PAYLOAD)) == [True, SUB]
+    env.ok(OWNER, "remove_public_key", {"kid": "retired"})
+    assert [key["kid"] for key in env.view("get_public_keys")] == ["valid"]
+
+
+def test_set_and_add_refuse_key_sets_that_leave_a_gap(env):
+    now = env.now_s
+    before = env.state()
+    # Nothing valid now: only a retired key, or only a key that starts later.
+    for public_keys in ([new_key(1, kid="retired", not_after=now - 60)],
+                        [new_key(1, kid="later", not_before=now + 3600)]):
+        result = env.call(OWNER, "set_public_keys", {"public_keys": public_keys})
+        assert_panicked(env, result, "Refusing the key change: no key would be valid now (block time ")
+    # A scheduled hand-over that leaves an hour without a key.
+    hand_over = [new_key(1, kid="old", not_after=now + 3600), new_key(2, kid="new", not_before=now + 7200)]
+    result = env.call(OWNER, "set_public_keys", {"public_keys": hand_over})
+    assert_panicked(env, result, f"no key would be valid from {now + 3600} until {now + 7200}: "
+                                 "the guard would reject every token in between")
+    assert env.state() == before
+    # The same hand-over at one instant is accepted; adding a key that starts
+    # after the last one ends opens a gap and is refused.
+    env.ok(OWNER, "set_public_keys", {"public_keys": [new_key(1, kid="old", not_after=now + 3600),
+                                                      new_key(2, kid="new", not_before=now + 3600,
+                                                              not_after=now + 7200)]})
+    before = env.state()
+    result = env.call(OWNER, "add_public_key", {"public_key": new_key(3, kid="newest", not_before=now + 7300)})
+    assert_panicked(env, result, f"no key would be valid from {now + 7200} until {now + 7300}")
+    assert env.state() == before
+    env.ok(OWNER, "add_public_key", {"public_key": new_key(3, kid="newest", not_before=now + 7200)})
+
+
+def test_init_refuses_keys_of_which_none_is_valid_now(bare):
+    result = bare.deploy([new_key(kid="later", not_before=4_000_000_000)])
+    assert_panicked(bare, result, "Refusing the key change: no key would be valid now")
+    assert bare.state()["storage"] == {}
+
+
 def test_set_public_keys_replaces_the_set_atomically(env):
     old_token = sign_token(rsa_key(2048), claims(env.now_s, PAYLOAD), kid="rs2048")
     env.ok(OWNER, "set_public_keys", {"public_keys": [new_key(3, kid="rs2048")]})

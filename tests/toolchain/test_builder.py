@@ -193,16 +193,8 @@ CONTRACT_FOLDERS = [builder.REPO_ROOT / "contract"] + sorted(
 
 
 def imported_modules(folder: Path) -> set[str]:
-    names = set()
-    for source in folder.rglob("*.py"):
-        if "build" in source.relative_to(folder).parts:
-            continue
-        for node in ast.walk(ast.parse(source.read_text())):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-    return names
+    return {module for source in folder.rglob("*.py") if "build" not in source.relative_to(folder).parts
+            for module, _ in builder.imported_modules(source)}
 
 
 @pytest.mark.parametrize("folder", CONTRACT_FOLDERS, ids=lambda path: path.name)
@@ -262,22 +254,40 @@ def test_the_guards_cflags_name_real_runtime_switches():
         assert f"#ifndef {name}\n" in headers, f"{name} is not a runtime switch"
 
 
-# What the guard's lean runtime still has of MicroPython's built-in modules
-# (contract/pyproject.toml turns the rest off); its own modules are frozen.
-GUARD_BUILTIN_MODULES = {"near", "json", "binascii", "ubinascii", "sys"}
-
-
 def test_the_guard_imports_only_modules_its_lean_build_keeps():
-    contract = builder.REPO_ROOT / "contract"
-    local = {"guard", "custom_rules", "guard_core"}
-    for path in [contract / "guard.py", contract / "custom_rules.py", *sorted((contract / "guard_core").glob("*.py"))]:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                modules = [alias.name.split(".")[0] for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module.split(".")[0]]
-            else:
-                continue
-            for module in modules:
-                assert module in GUARD_BUILTIN_MODULES | local, (
-                    f"{path.name} imports {module}: not in the guard's lean runtime (contract/pyproject.toml cflags)")
+    # guardctl.build checks this on every build; here for the repository's own guard.
+    builder.check_runtime_imports(builder.REPO_ROOT / "contract" / "guard.py")
+    provided = builder.runtime_modules(builder.REPO_ROOT / "contract")
+    assert provided == {"near", "json", "binascii", "ubinascii", "sys"}, "no micropython-lib package is frozen in"
+
+
+@pytest.fixture
+def guard_copy(tmp_path) -> Path:
+    """The guard's contract folder, copied (sources and pyproject only)."""
+    copy = tmp_path / "contract"
+    shutil.copytree(builder.REPO_ROOT / "contract", copy,
+                    ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
+    return copy
+
+
+def test_a_custom_rule_importing_a_module_the_runtime_lacks_fails_the_build(guard_copy, tmp_path):
+    rules = guard_copy / "custom_rules.py"
+    rules.write_text('"""A rule that needs a regular expression."""\n\n\n'
+                     "def check_custom_rules(claims, sign_payload, predecessor):\n"
+                     "    import re\n"
+                     "    return None\n")
+    line = 5
+    with pytest.raises(BuildError) as refused:
+        build_contract(guard_copy / "guard.py", tmp_path / "out.wasm")
+    message = str(refused.value)
+    assert message.startswith(f"contract/custom_rules.py:{line} imports 're', which the contract's runtime leaves out")
+    assert "\n" not in message and not (tmp_path / "out.wasm").exists()
+    # A module micropython-lib would provide is refused too unless it is frozen in.
+    rules.write_text(rules.read_text().replace("    import re\n", "    from collections import OrderedDict\n"))
+    with pytest.raises(BuildError, match="imports 'collections'"):
+        build_contract(guard_copy / "guard.py", tmp_path / "out.wasm")
+
+
+def test_contracts_that_do_not_declare_their_runtime_modules_are_not_checked(tiny):
+    assert builder.runtime_modules(tiny.parent) is None
+    builder.check_runtime_imports(tiny)
