@@ -16,6 +16,7 @@ log = logging.getLogger("localnet.producer")
 
 DEFAULT_BLOCK_TIME_S = 1.0
 DEFAULT_MIN_BLOCK_TIME_S = 0.1
+YIELD_S = 0.001
 
 
 class BlockProducer:
@@ -58,3 +59,5 @@ class BlockProducer:
                 except Exception:  # noqa: BLE001 - the node must keep its clock; the failure is reported to waiters
                     log.exception("block production failed")
                     condition.wait(self.block_time)
+                # Let the clients woken by this block in before the next one (the lock is not fair).
+                condition.wait(YIELD_S)
