@@ -100,8 +100,6 @@ def _shared_genesis_fields(chain_id: str, genesis_time: str) -> dict:
         "chain_id": chain_id,
         "genesis_height": 0,
         "num_block_producer_seats": NUM_BLOCK_PRODUCER_SEATS,
-        "num_block_producer_seats_per_shard": [NUM_BLOCK_PRODUCER_SEATS],
-        "avg_hidden_validator_seats_per_shard": [0],
         "dynamic_resharding": False,
         "protocol_upgrade_stake_threshold": [4, 5],
         "epoch_length": config.EPOCH_LENGTH,
@@ -141,7 +139,6 @@ def genesis_config_view(chain_id: str, genesis_time: str, total_supply: int, val
         **_shared_genesis_fields(chain_id, genesis_time),
         "validators": [validator],
         "total_supply": str(total_supply),
-        "num_chunk_only_producer_seats": 0,
         "minimum_validators_per_shard": 1,
         "use_production_config": False,
     }
