@@ -733,7 +733,7 @@ class Chain:
         code = state.get_code(account_id)
         if code is None:
             # nearcore reports a view on an account without code as a failed compilation.
-            return [], b"", f'CompilationError(CodeDoesNotExist {{ account_id: AccountId("{account_id}") }})'
+            return [], b"", f'CompilationError(CodeDoesNotExist {{ account_id: "{account_id}" }})'
         context = VMContext(
             current_account_id=account_id,
             signer_account_id=account_id,

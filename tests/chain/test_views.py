@@ -62,7 +62,7 @@ def test_code_less_account_has_no_contract_code(chain):
     # A view call answers as nearcore does: a result with the compilation error, not an RPC error.
     answer = chain.call_function("alice.test.near", "m", b"")
     assert answer["error"] == ('wasm execution failed with error: '
-                               'CompilationError(CodeDoesNotExist { account_id: AccountId("alice.test.near") })')
+                               'CompilationError(CodeDoesNotExist { account_id: "alice.test.near" })')
     assert answer["logs"] == [] and answer["block_height"] == chain.height
 
 
