@@ -601,3 +601,29 @@ def test_py_near_can_send_many_transactions_in_a_row(network, root_key):
                 assert outcome.status == {"SuccessValue": ""}
 
     run(go())
+
+
+def test_protocol_config_holds_the_fees_and_price_the_node_charges(network, root_key, rpc):
+    config = rpc.result("EXPERIMENTAL_protocol_config", {"finality": "final"})["runtime_config"]
+    fees = config["transaction_costs"]
+    account_id, key = create_account(network, root_key, "fees")
+    tx = rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(1),))
+    outcome = rpc.result("broadcast_tx_commit", [tx])
+    # Converting a transaction burns the send fees of its receipt and actions (sender is not receiver).
+    send = fees["action_receipt_creation_config"]["send_not_sir"] + fees["action_creation_config"]["transfer_cost"]["send_not_sir"]
+    assert outcome["transaction_outcome"]["outcome"]["gas_burnt"] == send
+    assert int(config["storage_amount_per_byte"]) == 10**19
+
+
+def test_a_query_at_an_earlier_block_reads_that_blocks_state(network, root_key, rpc):
+    account_id, key = create_account(network, root_key, "history")
+    before = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "optimistic"})
+    outcome = rpc.result("broadcast_tx_commit", [rpc.signed_transaction(network.root_account_id, root_key, account_id,
+                                                                        (Transfer(NEAR),))])
+    assert outcome["status"] == {"SuccessValue": ""}
+    wait_until_final(network.rpc_url, outcome)
+    now = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "final"})
+    assert int(now["amount"]) == int(before["amount"]) + NEAR
+    then = rpc.result("query", {"request_type": "view_account", "account_id": account_id,
+                                "block_id": before["block_height"]})
+    assert then == before
