@@ -93,6 +93,7 @@ FINALITY_LAG = {"optimistic": 0, "near-final": 1, "final": 2}
 NONE, INCLUDED, EXECUTED_OPTIMISTIC, INCLUDED_FINAL, EXECUTED, FINAL = (
     "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
 TX_WAIT_TIMEOUT_S = 10.0  # nearcore answers TIMEOUT_ERROR after about this long
+REJECTED_KEPT = 1000
 
 
 @dataclass
@@ -854,7 +855,7 @@ class Chain:
                 )
             except InvalidTransaction as err:
                 # Valid when queued, not any more (e.g. an earlier transaction used its nonce).
-                self._rejected[signed.hash] = err
+                self._reject(signed.hash, err)
                 continue
             update.commit_into(self._store)
             tx_hashes.append(signed.hash)
@@ -882,10 +883,16 @@ class Chain:
         self._total_supply = self._blocks[-1].total_supply
         failure = InvalidTransaction({"InternalError": f"{type(exc).__name__}: {exc}"})
         for tx_hash in [p.signed.hash for p in pending] + list(in_flight):
-            self._rejected[tx_hash] = failure
+            self._reject(tx_hash, failure)
         self._in_flight, self._outcomes, self._executed = {}, {}, {}
         self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
         self._block_made.notify_all()
+
+    def _reject(self, tx_hash: bytes, error: InvalidTransaction) -> None:
+        """Remember why a queued transaction was dropped, for the clients waiting for it (the latest few)."""
+        self._rejected[tx_hash] = error
+        while len(self._rejected) > REJECTED_KEPT:
+            del self._rejected[next(iter(self._rejected))]
 
     def _finish_transactions(self) -> None:
         """Record the final outcome of every transaction whose receipts have all executed."""

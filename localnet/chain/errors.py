@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import base58
+
 
 class ChainError(Exception):
     def __init__(self, cause_name: str, info: dict, data: str):
@@ -51,8 +53,6 @@ def block_reference_json(reference: Any) -> dict:
     if reference in ("genesis", "earliest_available"):
         return {"sync_checkpoint": reference}
     if isinstance(reference, bytes):
-        import base58
-
         reference = base58.b58encode(reference).decode("ascii")
     return {"block_id": reference}
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 import base58
 
 from ..borsh import BorshError, decode_signed_transaction
-from ..chain import ChainError, InvalidTransaction
+from ..chain import ChainError, InvalidTransaction, parse_public_key, protocol
 from ..primitives import is_valid_account_id
 from . import errors
 from .errors import RpcError
@@ -265,8 +265,6 @@ class RpcMethods:
         return self._chain(self.chain.genesis_config)
 
     def client_config(self, params: Any = None) -> dict:
-        from ..chain import protocol
-
         producer = self.producer
         block_time = producer.block_time if producer else 0.0
         min_block_time = producer.min_block_time if producer else 0.0
@@ -343,8 +341,6 @@ class RpcMethods:
                     raise _fail("each key is {account_id, public_key}")
                 account_id = require_account_id(item, "account_id")
                 public_key = normalize_public_key(item.get("public_key"))
-                from ..chain.keys import parse_public_key
-
                 keys.append((account_id, parse_public_key(public_key)))
         else:
             if not isinstance(params.get("account_ids"), list):
