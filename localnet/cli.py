@@ -1,12 +1,14 @@
 """`localnet run`: the embedded NEAR node as a server, shaped like near-sandbox.
 
-    localnet run [--port 3030] [--host 127.0.0.1] [--home DIR]
+    localnet run [--port 3030] [--host 127.0.0.1] [--home DIR] [--block-time 1] [--min-block-time 0.1]
 
 The home directory holds the chain's state (kept across restarts) and
 `validator_key.json` with the root account's key, in near-sandbox's format,
 so tools that read a sandbox home read this one too.  One line on stdout
 says where the RPC listens (with `--port 0` that is the port the OS chose);
-request logs go to stderr.  SIGINT and SIGTERM stop it cleanly.
+request logs go to stderr.  SIGINT and SIGTERM stop it cleanly.  Blocks come
+on a clock, as on a node: every `--block-time` seconds when idle, every
+`--min-block-time` while transactions are being processed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from typing import Optional, Sequence
 
 import base58
 from nacl.signing import SigningKey
+
+from .chain.producer import DEFAULT_BLOCK_TIME_S, DEFAULT_MIN_BLOCK_TIME_S
 
 ROOT_ACCOUNT_ID = "test.near"
 ROOT_BALANCE = 10**33
@@ -81,11 +85,14 @@ def open_chain(home: Path, key: dict):
 def run(args: argparse.Namespace) -> int:
     from .rpc.server import RpcServer
 
+    if not args.block_time > 0 or not args.min_block_time >= 0:
+        print("localnet: --block-time must be positive and --min-block-time not negative", file=sys.stderr)
+        return 2
     home = Path(args.home).expanduser().resolve()
     key = load_or_create_validator_key(home)
     chain = open_chain(home, key)
     try:
-        server = RpcServer(chain, args.host, args.port)
+        server = RpcServer(chain, args.host, args.port, block_time=args.block_time, min_block_time=args.min_block_time)
     except OSError as err:
         print(f"localnet: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 1
@@ -123,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--port", type=int, default=3030, help="RPC port; 0 picks a free one (default 3030)")
     run_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     run_parser.add_argument("--home", default=str(DEFAULT_HOME), help=f"state and key directory (default {DEFAULT_HOME})")
+    run_parser.add_argument("--block-time", type=float, default=DEFAULT_BLOCK_TIME_S, metavar="SECONDS",
+                            help=f"a block at least this often, idle or not (default {DEFAULT_BLOCK_TIME_S:g})")
+    run_parser.add_argument("--min-block-time", type=float, default=DEFAULT_MIN_BLOCK_TIME_S, metavar="SECONDS",
+                            help="the shortest time between blocks while transactions or receipts wait "
+                                 f"(default {DEFAULT_MIN_BLOCK_TIME_S:g})")
     run_parser.add_argument("--quiet", action="store_true", help="log only warnings, not every request")
     run_parser.set_defaults(handler=run)
     return parser

@@ -1,7 +1,8 @@
 """Blocks: what each step of the chain records, its hash, and its RPC view.
 
-Localnet has one shard and one validator, and every block is final the
-moment it exists.  A block's hash is sha256 over its height, parent,
+Localnet has one shard and one validator; a block's last final block is
+two blocks back and its doomslug-final block its parent, as on a
+one-validator nearcore.  A block's hash is sha256 over its height, parent,
 timestamp, random value and the roots of the transactions it included and
 the receipts it executed, so equal histories give equal hashes.
 """
@@ -99,13 +100,43 @@ def epoch_id(epoch_index: int) -> str:
     return b58(hashlib.sha256(b"epoch" + struct.pack("<Q", epoch_index)).digest())
 
 
-def block_view(block: Block, prev_height: int | None, author: str, gas_limit: int = 1_000_000_000_000_000) -> dict:
+def chunk_hash(block: Block) -> bytes:
+    """The hash of the block's one chunk."""
+    return hashlib.sha256(b"chunk" + block.hash).digest()
+
+
+def chunk_header_view(block: Block, gas_limit: int = config.CHUNK_GAS_LIMIT) -> dict:
+    """nearcore's ChunkHeaderView of the block's one chunk."""
+    tx_root = b58(merkle_like_root(block.tx_hashes))
+    return {
+        "chunk_hash": b58(chunk_hash(block)),
+        "prev_block_hash": b58(block.prev_hash),
+        "outcome_root": b58(merkle_like_root(block.receipt_ids)),
+        "prev_state_root": b58(hashlib.sha256(b"state" + block.prev_hash).digest()),
+        "encoded_merkle_root": b58(hashlib.sha256(b"encoded" + block.hash).digest()),
+        "encoded_length": 8,
+        "height_created": block.height,
+        "height_included": block.height,
+        "shard_id": 0,
+        "gas_used": block.gas_burnt,
+        "gas_limit": gas_limit,
+        "rent_paid": "0",
+        "validator_reward": "0",
+        "balance_burnt": str(block.tokens_burnt),
+        "outgoing_receipts_root": b58(EMPTY_ROOT),
+        "tx_root": tx_root,
+        "validator_proposals": [],
+        "signature": PLACEHOLDER_SIGNATURE,
+    }
+
+
+def block_view(block: Block, prev_height: int | None, author: str, last_final_hash: bytes,
+               last_ds_final_hash: bytes) -> dict:
     """The RPC `block` result (nearcore's BlockView)."""
     epoch_index = block.epoch_height
     tx_root = b58(merkle_like_root(block.tx_hashes))
     outcome_root = b58(merkle_like_root(block.receipt_ids))
     prev_state_root = b58(hashlib.sha256(b"state" + block.prev_hash).digest())
-    chunk_hash = b58(hashlib.sha256(b"chunk" + block.hash).digest())
     header = {
         "height": block.height,
         "prev_height": prev_height,
@@ -132,8 +163,8 @@ def block_view(block: Block, prev_height: int | None, author: str, gas_limit: in
         "validator_reward": "0",
         "total_supply": str(block.total_supply),
         "challenges_result": [],
-        "last_final_block": b58(block.prev_hash),
-        "last_ds_final_block": b58(block.prev_hash),
+        "last_final_block": b58(last_final_hash if block.height > 0 else ZERO_HASH),
+        "last_ds_final_block": b58(last_ds_final_hash if block.height > 0 else ZERO_HASH),
         "next_bp_hash": b58(hashlib.sha256(b"bp" + author.encode()).digest()),
         "block_merkle_root": b58(hashlib.sha256(b"merkle" + block.prev_hash).digest()),
         "epoch_sync_data_hash": None,
@@ -141,24 +172,4 @@ def block_view(block: Block, prev_height: int | None, author: str, gas_limit: in
         "signature": PLACEHOLDER_SIGNATURE,
         "latest_protocol_version": config.PROTOCOL_VERSION,
     }
-    chunk = {
-        "chunk_hash": chunk_hash,
-        "prev_block_hash": b58(block.prev_hash),
-        "outcome_root": outcome_root,
-        "prev_state_root": prev_state_root,
-        "encoded_merkle_root": b58(hashlib.sha256(b"encoded" + block.hash).digest()),
-        "encoded_length": 8,
-        "height_created": block.height,
-        "height_included": block.height,
-        "shard_id": 0,
-        "gas_used": block.gas_burnt,
-        "gas_limit": gas_limit,
-        "rent_paid": "0",
-        "validator_reward": "0",
-        "balance_burnt": str(block.tokens_burnt),
-        "outgoing_receipts_root": b58(EMPTY_ROOT),
-        "tx_root": tx_root,
-        "validator_proposals": [],
-        "signature": PLACEHOLDER_SIGNATURE,
-    }
-    return {"author": author, "header": header, "chunks": [chunk]}
+    return {"author": author, "header": header, "chunks": [chunk_header_view(block)]}

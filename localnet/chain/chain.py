@@ -1,11 +1,21 @@
 """`Chain`: localnet's single-validator NEAR chain.
 
-Each block is one step: the block that includes a transaction converts it
-(and executes its receipt at once when the signer is the receiver, as
-nearcore does for local receipts); receipts created in block N execute in
-block N+1, data for callbacks arrives the same way, and the chain keeps
-producing blocks until nothing is left in flight, so a transaction and all
-its receipts are finished when `submit_transaction` returns.
+Blocks are made by `produce_block`: the block includes the transactions
+submitted since the last one (converting each, and executing its receipt at
+once when the signer is the receiver, as nearcore does for local receipts)
+and executes the receipts created by the block before; data for callbacks
+arrives the same way.  A node calls `produce_block` on a timer
+(`localnet.chain.producer`); in-process callers (`submit_transaction`,
+`execute`) produce blocks on demand until their transaction has executed.
+
+Finality is a one-validator nearcore's: a block is doomslug-final
+("near-final") once the next block exists and final two blocks later, so
+`final` reads trail the head by two blocks and a transaction's status goes
+INCLUDED -> EXECUTED_OPTIMISTIC -> ... -> FINAL as blocks follow it.
+
+The state after each of the last `history_blocks` blocks can be viewed (as a
+non-archival node keeps recent state); older blocks answer
+GARBAGE_COLLECTED_BLOCK.
 
 Time: with an explicit `genesis_time_ns` every block is exactly one second
 after its parent (deterministic tests).  Without one the chain follows the
@@ -40,9 +50,9 @@ from ..primitives import (
     Transaction,
     is_valid_account_id,
 )
-from . import config, errors
-from .blocks import Block, block_view, compute_block_hash, epoch_id, next_random_value
-from .errors import ContractError, InvalidTransaction
+from . import config, errors, protocol
+from .blocks import Block, block_view, chunk_hash, chunk_header_view, compute_block_hash, epoch_id, next_random_value
+from .errors import ChainError, ContractError, InvalidTransaction
 from .keys import KeyPair, b58, parse_public_key, public_key_text
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
@@ -58,15 +68,39 @@ from .state import (
     NO_CODE_HASH,
     AccountRecord,
     AccountStorageReader,
+    StateAt,
     StateStore,
     StateUpdate,
     access_key_storage_usage,
 )
-from .views import Outcome, access_key_view, action_receipt_view, b64, transaction_view
+from .views import (
+    STATE_CHANGE_KINDS,
+    Outcome,
+    access_key_view,
+    action_receipt_view,
+    b64,
+    split_state_key,
+    state_change_view,
+    transaction_view,
+)
 
 MIN_REALTIME_STEP_NS = 1_000
 MAX_STEPS_PER_TRANSACTION = 10_000  # far beyond what 300 Tgas can pay for
 UNSIGNED_SIGNATURE = bytes(65)  # ed25519 type byte + 64 zero bytes
+HISTORY_BLOCKS = 500  # blocks whose state views can still read (nearcore keeps a few epochs)
+FINALITY_LAG = {"optimistic": 0, "near-final": 1, "final": 2}
+# nearcore's TxExecutionStatus, weakest first.
+NONE, INCLUDED, EXECUTED_OPTIMISTIC, INCLUDED_FINAL, EXECUTED, FINAL = (
+    "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
+TX_WAIT_TIMEOUT_S = 10.0  # nearcore answers TIMEOUT_ERROR after about this long
+REJECTED_KEPT = 1000
+
+
+@dataclass
+class PendingTransaction:
+    signed: SignedTransaction
+    verify_signature: bool
+    keyless: bool = False
 
 
 def rfc3339(timestamp_ns: int) -> str:
@@ -103,6 +137,7 @@ class Chain:
         genesis_time_ns: int | None = None,
         chain_id: str = "localnet",
         runner: Callable | None = None,
+        history_blocks: int = HISTORY_BLOCKS,
     ):
         """Open the chain in `home` (created on first use) or keep it in memory when home is None.
 
@@ -112,18 +147,30 @@ class Chain:
         `runner` replaces `localnet.engine.run` (tests of the chain alone).
         """
         self._lock = threading.RLock()
+        self._block_made = threading.Condition(self._lock)  # notified after every block
         self._runner = runner
+        self.history_blocks = history_blocks
         self._runtime = Runtime(self._engine_run)
         self.home = Path(home) if home is not None else None
         self._db = ChainDatabase(self.home / "chain.sqlite") if self.home is not None else None
         self._started_at = time.monotonic()
 
-        # Receipts in flight between blocks (always empty between public calls).
-        self._incoming: list = []
-        self._postponed: dict[bytes, list] = {}  # receipt id -> [receipt, missing input count]
+        # Transactions submitted and not yet in a block, and those in a block whose receipts still run.
+        self._pending: list[PendingTransaction] = []
+        self._in_flight: dict[bytes, SignedTransaction] = {}
+        self._rejected: dict[bytes, InvalidTransaction] = {}  # refused when their block came
+        # Receipts in flight between blocks, each with the hash of the transaction it belongs to.
+        self._incoming: list[tuple[bytes, Any]] = []
+        self._postponed: dict[bytes, list] = {}  # receipt id -> [receipt, missing input count, tx hash]
         self._waiting: dict[tuple[str, bytes], bytes] = {}  # (receiver, data id) -> postponed receipt id
         self._received: dict[tuple[str, bytes], Optional[bytes]] = {}
-        self._executed: dict[bytes, dict] = {}  # action receipts the running transaction executed
+        self._outcomes: dict[bytes, Outcome] = {}  # outcomes of the transactions in flight
+        self._executed: dict[bytes, dict] = {}  # ReceiptViews of the action receipts they executed
+        self._history: dict[int, Any] = {}  # height -> BlockJournal, for the last history_blocks blocks
+        self._chunk_heights: dict[bytes, int] = {}
+        self._receipt_index: Optional[dict[str, dict]] = None  # receipt id -> ReceiptView, built on demand
+        self._last_block_at = time.monotonic()
+        self._waiters = 0
 
         if self._db is not None and self._db.is_initialised():
             self._load()
@@ -175,6 +222,8 @@ class Chain:
         self._tx_receipts: dict[bytes, list[dict]] = {}  # tx hash -> executed receipts (ReceiptViews)
         self._saved_block_count = 0
         self._unsaved_transactions: list[bytes] = []
+        self._history_floor = 0
+        self._store.take_block_journal()
 
     def _meta(self) -> dict[str, str]:
         return {
@@ -203,6 +252,14 @@ class Chain:
         self._transactions, self._tx_receipts = self._db.load_transactions()
         self._saved_block_count = len(self._blocks)
         self._unsaved_transactions = []
+        self._forget_history()
+
+    def _forget_history(self) -> None:
+        """Views of blocks before now are answered as garbage collected (after a restart or a restore)."""
+        self._history = {}
+        self._history_floor = self.head.height
+        self._chunk_heights = {}
+        self._receipt_index = None
 
     def _save(self, *, full: bool = False) -> None:
         if self._db is None:
@@ -302,24 +359,37 @@ class Chain:
             outcome.block_hash = block.hash
         self._blocks.append(block)
         self._block_heights[block.hash] = block.height
+        self._history[block.height] = self._store.take_block_journal()
+        while len(self._history) > self.history_blocks:
+            del self._history[next(iter(self._history))]
+            self._history_floor += 1
+        self._last_block_at = time.monotonic()
         return block
 
+    def final_height(self, finality: str = "final") -> int:
+        """The height `finality` reads: the head, its parent (near-final) or two back (final)."""
+        return max(0, self.head.height - FINALITY_LAG[finality])
+
     def _find_block(self, reference: Any) -> Block:
+        """A block by finality, height (int) or base58 hash (str) -- nearcore's BlockReference."""
         if isinstance(reference, dict):
             if reference.get("block_id") is not None:
                 reference = reference["block_id"]
             else:
                 reference = reference.get("finality", reference.get("sync_checkpoint", "final"))
-        if reference is None or reference in ("final", "optimistic", "near-final"):
-            return self.head
-        if reference in ("genesis", "earliest_available"):
+        if reference is None:
+            reference = "final"
+        if reference in FINALITY_LAG:
+            return self._blocks[self.final_height(reference)]
+        if reference == "genesis":
             return self._blocks[0]
+        if reference == "earliest_available":
+            return self._blocks[self._history_floor]
         if isinstance(reference, bool):
             raise errors.unknown_block(reference)
-        if isinstance(reference, int) or (isinstance(reference, str) and reference.isdigit()):
-            height = int(reference)
-            if 0 <= height < len(self._blocks):
-                return self._blocks[height]
+        if isinstance(reference, int):
+            if 0 <= reference < len(self._blocks):
+                return self._blocks[reference]
             raise errors.unknown_block(reference)
         if isinstance(reference, (bytes, str)):
             try:
@@ -342,18 +412,31 @@ class Chain:
             if self._realtime:
                 self._clock_offset_ns += delta_height * config.BLOCK_INTERVAL_NS
             self._save()
+            self._block_made.notify_all()
 
     # ------------------------------------------------------------------ views
 
-    def _at_head(self, result: dict) -> dict:
-        result["block_height"] = self.head.height
-        result["block_hash"] = self.head.hash_text
+    def _state_at(self, reference: Any) -> tuple[StateUpdate, Block]:
+        """The state after the referenced block, for a view; GARBAGE_COLLECTED_BLOCK when it is gone."""
+        block = self._find_block(reference)
+        if block.height == self.head.height:
+            return self._store.update(), block
+        if block.height < self._history_floor:
+            raise errors.garbage_collected_block(block.height, block.hash_text)
+        journals = [self._history[h] for h in range(self.head.height, block.height, -1)]
+        return StateAt(self._store, journals).update(), block
+
+    @staticmethod
+    def _at(block: Block, result: dict) -> dict:
+        result["block_height"] = block.height
+        result["block_hash"] = block.hash_text
         return result
 
-    def _account_or_raise(self, account_id: str) -> AccountRecord:
-        account = self._store.update().get_account(account_id)
+    @staticmethod
+    def _account_or_raise(state: StateUpdate, block: Block, account_id: str) -> AccountRecord:
+        account = state.get_account(account_id)
         if account is None:
-            raise errors.unknown_account(account_id, self.head.height, self.head.hash_text)
+            raise errors.unknown_account(account_id, block.height, block.hash_text)
         return account
 
     def status(self) -> dict:
@@ -393,99 +476,280 @@ class Chain:
     def block(self, finality_or_id: Any = "final") -> dict:
         with self._lock:
             block = self._find_block(finality_or_id)
-            prev_height = block.height - 1 if block.height > 0 else None
-            return block_view(block, prev_height, self.root_account_id)
+            return self._block_view(block)
+
+    def _block_view(self, block: Block) -> dict:
+        prev_height = block.height - 1 if block.height > 0 else None
+        final = self._blocks[max(0, block.height - FINALITY_LAG["final"])]
+        near_final = self._blocks[max(0, block.height - FINALITY_LAG["near-final"])]
+        return block_view(block, prev_height, self.root_account_id, final.hash, near_final.hash)
 
     def gas_price(self) -> dict:
         return {"gas_price": str(config.GAS_PRICE)}
 
-    def view_account(self, account_id: str) -> dict:
+    # ------------------------------------------------------------------ configuration, validators, chunks, receipts
+
+    def _genesis_time_text(self) -> str:
+        return rfc3339(self._blocks[0].timestamp)
+
+    def protocol_config(self, block_reference: Any = "final") -> dict:
         with self._lock:
-            account = self._account_or_raise(account_id)
-            return self._at_head(
-                {
-                    "amount": str(account.amount),
-                    "locked": str(account.locked),
-                    "code_hash": b58(account.code_hash),
-                    "storage_usage": account.storage_usage,
-                    "storage_paid_at": 0,
-                }
+            self._find_block(block_reference)
+            return protocol.protocol_config_view(self.chain_id, self._genesis_time_text())
+
+    def genesis_config(self) -> dict:
+        with self._lock:
+            validator = {
+                "account_id": self.root_account_id,
+                "public_key": public_key_text(self.root_public_key),
+                "amount": str(self._validator_stake()),
+            }
+            return protocol.genesis_config_view(
+                self.chain_id, self._genesis_time_text(), self._blocks[0].total_supply, validator
             )
+
+    def _validator_stake(self) -> int:
+        account = self._store.update().get_account(self.root_account_id)
+        return account.locked if account is not None else 0
+
+    def validators(self, block_reference: Any = "final") -> dict:
+        """nearcore's EpochValidatorInfo for the epoch of the referenced block: the root account alone."""
+        with self._lock:
+            block = self._find_block(block_reference)
+            epoch_start = block.height - block.height % config.EPOCH_LENGTH
+            produced = block.height - max(epoch_start, 1) + 1 if block.height > 0 else 0
+            stake = str(self._validator_stake())
+            public_key = public_key_text(self.root_public_key)
+            return {
+                "current_validators": [{
+                    "account_id": self.root_account_id,
+                    "public_key": public_key,
+                    "is_slashed": False,
+                    "stake": stake,
+                    "shards": [0],
+                    "num_produced_blocks": produced,
+                    "num_expected_blocks": produced,
+                    "num_produced_chunks": produced,
+                    "num_expected_chunks": produced,
+                    "num_produced_chunks_per_shard": [produced],
+                    "num_expected_chunks_per_shard": [produced],
+                    "num_produced_endorsements": 0,
+                    "num_expected_endorsements": 0,
+                    "num_produced_endorsements_per_shard": [0],
+                    "num_expected_endorsements_per_shard": [0],
+                    "shards_endorsed": [],
+                }],
+                "next_validators": [{"account_id": self.root_account_id, "public_key": public_key,
+                                     "stake": stake, "shards": [0]}],
+                "current_fishermen": [],
+                "next_fishermen": [],
+                "current_proposals": [],
+                "prev_epoch_kickout": [],
+                "epoch_start_height": epoch_start,
+                "epoch_height": block.epoch_height,
+            }
+
+    def epoch_start_block(self, epoch: str) -> int:
+        """The first height of the epoch with this id (`validators` by `epoch_id`)."""
+        with self._lock:
+            for index in range(self.head.epoch_height + 1):
+                if epoch_id(index) == epoch:
+                    return index * config.EPOCH_LENGTH
+            raise ChainError("UNKNOWN_EPOCH", {}, f"Epoch {epoch} is unknown")
+
+    def chunk(self, chunk_id: Optional[str] = None, block_reference: Any = None, shard_id: Any = 0) -> dict:
+        """The block's one chunk, by chunk hash or by block and shard (nearcore's ChunkView)."""
+        with self._lock:
+            if chunk_id is not None:
+                block = self._block_of_chunk(chunk_id)
+            else:
+                block = self._find_block(block_reference)
+                if shard_id != 0:
+                    raise errors.invalid_shard_id(shard_id)
+            transactions = []
+            for tx_hash in block.tx_hashes:
+                view = dict(self._transactions[tx_hash]["transaction"]) if tx_hash in self._transactions else None
+                if view is None and tx_hash in self._in_flight:
+                    view = transaction_view(self._in_flight[tx_hash])
+                if view is not None:
+                    transactions.append(view)
+            index = self._receipts_by_id()
+            receipts = [copy.deepcopy(index[b58(r)]) for r in block.receipt_ids if b58(r) in index]
+            receipts += [copy.deepcopy(self._executed[r]) for r in block.receipt_ids if r in self._executed]
+            return {
+                "author": self.root_account_id,
+                "header": chunk_header_view(block),
+                "transactions": transactions,
+                "receipts": receipts,
+            }
+
+    def _block_of_chunk(self, chunk_id: str) -> Block:
+        try:
+            wanted = base58.b58decode(chunk_id)
+        except ValueError:
+            raise errors.unknown_chunk(chunk_id) from None
+        if wanted not in self._chunk_heights:
+            self._chunk_heights = {chunk_hash(block): block.height for block in self._blocks}
+        height = self._chunk_heights.get(wanted)
+        if height is None:
+            raise errors.unknown_chunk(chunk_id)
+        return self._blocks[height]
+
+    def _receipts_by_id(self) -> dict[str, dict]:
+        if self._receipt_index is None:
+            self._receipt_index = {
+                view["receipt_id"]: view for views in self._tx_receipts.values() for view in views
+            }
+        return self._receipt_index
+
+    def receipt(self, receipt_id: str) -> dict:
+        """EXPERIMENTAL_receipt: an action receipt this node executed, as nearcore's ReceiptView."""
+        with self._lock:
+            view = self._receipts_by_id().get(receipt_id)
+            if view is None:
+                try:
+                    view = self._executed.get(base58.b58decode(receipt_id))
+                except ValueError:
+                    view = None
+            if view is None:
+                raise errors.unknown_receipt(receipt_id)
+            return copy.deepcopy(view)
+
+    # ------------------------------------------------------------------ state changes
+
+    def _journal_of(self, block_reference: Any) -> tuple[Block, Any]:
+        block = self._find_block(block_reference)
+        journal = self._history.get(block.height)
+        if journal is None:
+            # Not kept (before a restart or beyond the history window): nearcore's answer for a collected block.
+            raise errors.unknown_block(block.height)
+        return block, journal
+
+    def changes_in_block(self, block_reference: Any) -> dict:
+        """block_effects / EXPERIMENTAL_changes_in_block: which accounts' records the block touched."""
+        with self._lock:
+            block, journal = self._journal_of(block_reference)
+            touched: dict[tuple[str, str], None] = {}
+            for key, _value, _cause in journal.writes:
+                kind, account_id, _ = split_state_key(key)
+                touched[(STATE_CHANGE_KINDS[kind][0] + "_touched", account_id)] = None
+            order = ["account_touched", "access_key_touched", "data_touched", "contract_code_touched"]
+            changes = sorted(touched, key=lambda item: (order.index(item[0]), item[1]))
+            return {"block_hash": block.hash_text,
+                    "changes": [{"type": kind, "account_id": account_id} for kind, account_id in changes]}
+
+    def changes(self, block_reference: Any, changes_type: str, account_ids: list[str],
+                keys: Optional[list[tuple[str, bytes]]] = None, key_prefix: bytes = b"") -> dict:
+        """changes / EXPERIMENTAL_changes: every write of one kind the block made, with its cause."""
+        with self._lock:
+            block, journal = self._journal_of(block_reference)
+            accounts = set(account_ids)
+            wanted_keys = set(keys or [])
+            kind_of_type = {"account_changes": "account", "all_access_key_changes": "access_key",
+                            "single_access_key_changes": "access_key", "contract_code_changes": "contract_code",
+                            "data_changes": "data"}
+            grouped: dict[bytes, list] = {}
+            for key, value, cause in journal.writes:
+                kind, account_id, rest = split_state_key(key)
+                name = STATE_CHANGE_KINDS[kind][0]
+                if name != kind_of_type[changes_type]:
+                    continue
+                if changes_type == "single_access_key_changes":
+                    if (account_id, rest) not in wanted_keys:
+                        continue
+                elif account_id not in accounts or (kind == b"d" and not rest.startswith(key_prefix)):
+                    continue
+                grouped.setdefault(key, []).append(state_change_view(kind, account_id, rest, value, cause))
+            return {"block_hash": block.hash_text,
+                    "changes": [change for key in sorted(grouped) for change in grouped[key]]}
+
+    def view_account(self, account_id: str, block_reference: Any = "optimistic") -> dict:
+        with self._lock:
+            state, block = self._state_at(block_reference)
+            account = self._account_or_raise(state, block, account_id)
+            return self._at(block, {
+                "amount": str(account.amount),
+                "locked": str(account.locked),
+                "code_hash": b58(account.code_hash),
+                "storage_usage": account.storage_usage,
+                "storage_paid_at": 0,
+            })
 
     def account_ids(self) -> list[str]:
         """Every account on the chain, sorted."""
         with self._lock:
             return sorted(key[1:].decode() for key in self._store.data if key[:1] == b"a")
 
-    def view_access_key(self, account_id: str, public_key: str) -> dict:
+    def view_access_key(self, account_id: str, public_key: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
-            self._account_or_raise(account_id)
+            state, block = self._state_at(block_reference)
+            self._account_or_raise(state, block, account_id)
             try:
                 key_bytes = parse_public_key(public_key)
             except ValueError:
-                raise errors.unknown_access_key(public_key, self.head.height, self.head.hash_text) from None
-            key = self._store.update().get_access_key(account_id, key_bytes)
+                raise errors.unknown_access_key(public_key, block.height, block.hash_text) from None
+            key = state.get_access_key(account_id, key_bytes)
             if key is None:
-                raise errors.unknown_access_key(public_key, self.head.height, self.head.hash_text)
+                raise errors.unknown_access_key(public_key, block.height, block.hash_text)
             view = access_key_view(key)
-            return self._at_head({"nonce": view["nonce"], "permission": view["permission"]})
+            return self._at(block, {"nonce": view["nonce"], "permission": view["permission"]})
 
-    def view_access_key_list(self, account_id: str) -> dict:
+    def view_access_key_list(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
-            self._account_or_raise(account_id)
+            state, block = self._state_at(block_reference)
+            self._account_or_raise(state, block, account_id)
             keys = [
                 {"public_key": public_key_text(key_bytes), "access_key": access_key_view(key)}
-                for key_bytes, key in self._store.update().access_keys(account_id)
+                for key_bytes, key in state.access_keys(account_id)
             ]
-            return self._at_head({"keys": keys})
+            return self._at(block, {"keys": keys})
 
-    def view_state(self, account_id: str, prefix: bytes = b"") -> dict:
+    def view_state(self, account_id: str, prefix: bytes = b"", block_reference: Any = "optimistic") -> dict:
         with self._lock:
-            self._account_or_raise(account_id)
-            values = [
-                {"key": b64(key), "value": b64(value)}
-                for key, value in self._store.update().data_items(account_id, prefix)
-            ]
-            return self._at_head({"values": values})
+            state, block = self._state_at(block_reference)
+            self._account_or_raise(state, block, account_id)
+            values = [{"key": b64(key), "value": b64(value)} for key, value in state.data_items(account_id, prefix)]
+            return self._at(block, {"values": values})
 
-    def view_code(self, account_id: str) -> dict:
+    def view_code(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
-            self._account_or_raise(account_id)
-            code = self._store.get(b"c" + account_id.encode())
+            state, block = self._state_at(block_reference)
+            self._account_or_raise(state, block, account_id)
+            code = state.get_code(account_id)
             if code is None:
-                raise errors.no_contract_code(account_id, self.head.height, self.head.hash_text)
-            return self._at_head({"code_base64": b64(code), "hash": b58(hashlib.sha256(code).digest())})
+                raise errors.no_contract_code(account_id, block.height, block.hash_text)
+            return self._at(block, {"code_base64": b64(code), "hash": b58(hashlib.sha256(code).digest())})
 
-    def call_function(self, account_id: str, method_name: str, args: bytes) -> dict:
-        """Run a view method at the head block; contract errors come back as an `error` field."""
+    def call_function(self, account_id: str, method_name: str, args: bytes, block_reference: Any = "optimistic") -> dict:
+        """Run a view method at a block; contract errors (and a missing contract) come back as an `error` field."""
         with self._lock:
-            logs, result, error = self._run_view(account_id, method_name, args)
+            state, block = self._state_at(block_reference)
+            logs, result, error = self._run_view(state, block, account_id, method_name, args)
             if error is not None:
-                return self._at_head({"error": f"wasm execution failed with error: {error}", "logs": []})
-            return self._at_head({"result": list(result), "logs": logs})
+                return self._at(block, {"error": f"wasm execution failed with error: {error}", "logs": []})
+            return self._at(block, {"result": list(result), "logs": logs})
 
-    def _run_view(self, account_id: str, method_name: str, args: bytes):
-        account = self._account_or_raise(account_id)
-        state = self._store.update()
+    def _run_view(self, state: StateUpdate, block: Block, account_id: str, method_name: str, args: bytes):
+        account = self._account_or_raise(state, block, account_id)
         code = state.get_code(account_id)
         if code is None:
-            raise errors.no_contract_code(account_id, self.head.height, self.head.hash_text)
-        head = self.head
+            # nearcore reports a view on an account without code as a failed compilation.
+            return [], b"", f'CompilationError(CodeDoesNotExist {{ account_id: "{account_id}" }})'
         context = VMContext(
             current_account_id=account_id,
             signer_account_id=account_id,
             signer_account_pk=b"\x00" + bytes(32),
             predecessor_account_id=account_id,
             input=bytes(args),
-            block_height=head.height,
-            block_timestamp=head.timestamp,
-            epoch_height=head.epoch_height,
+            block_height=block.height,
+            block_timestamp=block.timestamp,
+            epoch_height=block.epoch_height,
             account_balance=account.amount,
             account_locked_balance=account.locked,
             storage_usage=account.storage_usage,
             attached_deposit=0,
             prepaid_gas=config.MAX_GAS_BURNT_VIEW,
-            random_seed=hashlib.sha256(b"view" + head.random_value).digest(),
+            random_seed=hashlib.sha256(b"view" + block.random_value).digest(),
             view=True,
         )
         outcome = self._engine_run()(code, method_name, context, AccountStorageReader(state, account_id))
@@ -501,7 +765,8 @@ class Chain:
         elif not isinstance(args, (bytes, bytearray)):
             args = json.dumps(args).encode()
         with self._lock:
-            logs, result, error = self._run_view(account_id, method_name, bytes(args))
+            state, block = self._state_at("optimistic")
+            logs, result, error = self._run_view(state, block, account_id, method_name, bytes(args))
         if error is not None:
             raise ContractError(f"wasm execution failed with error: {error}", logs)
         return decode_return_value(result)
@@ -509,23 +774,42 @@ class Chain:
     # ------------------------------------------------------------------ transactions
 
     def submit_transaction(self, signed_tx: SignedTransaction) -> dict:
-        """Validate, execute to completion and return the FinalExecutionOutcome (RPC shape)."""
+        """Validate, produce blocks until it has executed, and return its FinalExecutionOutcome (RPC shape)."""
         with self._lock:
-            known = self._transactions.get(signed_tx.hash)
-            if known is not None:
-                # nearcore answers a resubmitted transaction with its existing outcome.
-                return copy.deepcopy(known)
-            self._check_block_hash(signed_tx.transaction.block_hash)
-            return copy.deepcopy(self._run_transaction(signed_tx, verify_signature=True))
+            tx_hash = self.add_transaction(signed_tx)
+            return self.wait_for_transaction(tx_hash, EXECUTED_OPTIMISTIC, produce=True)
+
+    def add_transaction(self, signed: SignedTransaction, *, verify_signature: bool = True, keyless: bool = False) -> bytes:
+        """Check a transaction as nearcore's pool does and queue it for the next block; its hash.
+
+        A transaction already known (queued, running or done) is not queued twice.
+        Raises InvalidTransaction when it could not be included now.
+        """
+        with self._lock:
+            if self._transaction_known(signed.hash):
+                return signed.hash
+            self._check_block_hash(signed.transaction.block_hash)
+            # A dry run on a throw-away overlay: the same checks the block will make.
+            verify_and_charge_transaction(
+                self._store.update(), signed, self._next_context(), verify_signature_=verify_signature, keyless=keyless
+            )
+            self._rejected.pop(signed.hash, None)
+            self._pending.append(PendingTransaction(signed, verify_signature, keyless))
+            self._block_made.notify_all()
+            return signed.hash
+
+    def _transaction_known(self, tx_hash: bytes) -> bool:
+        return (tx_hash in self._transactions or tx_hash in self._in_flight
+                or any(p.signed.hash == tx_hash for p in self._pending))
 
     def _check_block_hash(self, block_hash: bytes) -> None:
         """A transaction must name a known block at most 100 blocks back.
 
         nearcore's window is 100 blocks, which at its ~1 block/s is ~100 s.  Localnet
-        makes a block per receipt step, many per second under load, so a client that
-        reuses one block hash for a while (py-near does, for 50 s) would expire after
-        a few dozen transactions; a block within 100 s of chain time is accepted too.
-        With one block per second (deterministic time) both rules are the same.
+        makes blocks faster while transactions wait, so a client that reuses one
+        block hash for a while (py-near does, for 50 s) would expire after a few
+        dozen transactions; a block within 100 s of chain time is accepted too.
+        With one block per second both rules are the same.
         """
         height = self._block_heights.get(bytes(block_hash))
         if height is None:
@@ -536,32 +820,198 @@ class Chain:
         if not (within_blocks or within_time):
             raise InvalidTransaction("Expired")
 
-    def tx_status(self, tx_hash_b58: str, sender_id: str, *, with_receipts: bool = False) -> dict:
-        """The transaction's FinalExecutionOutcome (RPC `tx`).
+    @property
+    def has_work(self) -> bool:
+        """Whether a block would move something: transactions or receipts waiting, or a client waiting."""
+        return bool(self._pending or self._incoming or self._in_flight or self._waiters)
+
+    def produce_block(self, timestamp: Optional[int] = None) -> Block:
+        """Make the next block: include the queued transactions, execute the receipts that arrived."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+            in_flight = dict(self._in_flight)
+            try:
+                block = self._build_block(pending, timestamp)
+            except BaseException as exc:
+                self._abandon_block(pending, in_flight, exc)
+                raise
+            self._save()
+            self._block_made.notify_all()
+            return block
+
+    def _build_block(self, pending: list[PendingTransaction], timestamp: Optional[int]) -> Block:
+        ctx = self._next_context(timestamp)
+        arriving, self._incoming = self._incoming, []
+        tx_hashes: list[bytes] = []
+        block_outcomes: list[Outcome] = []
+        burnt = 0
+        for item in pending:
+            signed = item.signed
+            self._store.cause = {"type": "transaction_processing", "tx_hash": b58(signed.hash)}
+            update = self._store.update()
+            try:
+                conversion = verify_and_charge_transaction(
+                    update, signed, ctx, verify_signature_=item.verify_signature, keyless=item.keyless
+                )
+            except InvalidTransaction as err:
+                # Valid when queued, not any more (e.g. an earlier transaction used its nonce).
+                self._reject(signed.hash, err)
+                continue
+            update.commit_into(self._store)
+            tx_hashes.append(signed.hash)
+            self._in_flight[signed.hash] = signed
+            self._outcomes[conversion.outcome.id] = conversion.outcome
+            block_outcomes.append(conversion.outcome)
+            burnt += conversion.burnt_amount
+            if signed.transaction.signer_id == signed.transaction.receiver_id:
+                burnt += self._execute_receipts([(signed.hash, conversion.receipt)], ctx, block_outcomes)
+            else:
+                self._incoming.append((signed.hash, conversion.receipt))
+        burnt += self._execute_receipts(arriving, ctx, block_outcomes)
+        self._store.cause = {"type": "initial_state"}
+        block = self._seal_block(ctx, tx_hashes, block_outcomes, burnt)
+        self._finish_transactions()
+        return block
+
+    def _abandon_block(self, pending, in_flight, exc: BaseException) -> None:
+        """An internal failure while building a block: nothing of it stays, its transactions are refused."""
+        self._store.roll_back_unsaved()
+        for block in self._blocks[self._saved_block_count:]:
+            self._block_heights.pop(block.hash, None)
+            self._history.pop(block.height, None)
+        del self._blocks[self._saved_block_count:]
+        self._total_supply = self._blocks[-1].total_supply
+        failure = InvalidTransaction({"InternalError": f"{type(exc).__name__}: {exc}"})
+        for tx_hash in [p.signed.hash for p in pending] + list(in_flight):
+            self._reject(tx_hash, failure)
+        self._in_flight, self._outcomes, self._executed = {}, {}, {}
+        self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+        self._block_made.notify_all()
+
+    def _reject(self, tx_hash: bytes, error: InvalidTransaction) -> None:
+        """Remember why a queued transaction was dropped, for the clients waiting for it (the latest few)."""
+        self._rejected[tx_hash] = error
+        while len(self._rejected) > REJECTED_KEPT:
+            del self._rejected[next(iter(self._rejected))]
+
+    def _finish_transactions(self) -> None:
+        """Record the final outcome of every transaction whose receipts have all executed."""
+        running = {tx_hash for tx_hash, _ in self._incoming}
+        running.update(entry[2] for entry in self._postponed.values())
+        for tx_hash in [h for h in self._in_flight if h not in running]:
+            signed = self._in_flight.pop(tx_hash)
+            final = self._final_outcome(signed, self._outcomes)
+            receipt_ids = [base58.b58decode(o["id"]) for o in final["receipts_outcome"]]
+            # nearcore lists the receipt behind each receipt outcome, in the same order.
+            views = [self._executed.pop(r) for r in receipt_ids if r in self._executed]
+            for outcome_id in [tx_hash, *receipt_ids]:
+                self._outcomes.pop(outcome_id, None)
+            self._transactions[tx_hash] = final
+            self._tx_receipts[tx_hash] = views
+            if self._receipt_index is not None:
+                self._receipt_index.update((view["receipt_id"], view) for view in views)
+            self._unsaved_transactions.append(tx_hash)
+
+    def transaction_status(self, tx_hash: bytes) -> str:
+        """The TxExecutionStatus a transaction has reached (NONE while it waits for a block)."""
+        with self._lock:
+            outcome = self._transactions.get(tx_hash)
+            final_height = self.final_height()
+            if outcome is None:
+                signed = self._in_flight.get(tx_hash)
+                if signed is None:
+                    return NONE
+                included = self._outcomes[tx_hash].block_hash
+                return INCLUDED_FINAL if self._block_heights[included] <= final_height else INCLUDED
+            heights = [self._block_heights[base58.b58decode(outcome["transaction_outcome"]["block_hash"])]]
+            heights += [self._block_heights[base58.b58decode(o["block_hash"])] for o in outcome["receipts_outcome"]]
+            if max(heights) <= final_height:
+                return FINAL
+            return EXECUTED if heights[0] <= final_height else EXECUTED_OPTIMISTIC
+
+    @staticmethod
+    def status_satisfies(status: str, wait_until: str) -> bool:
+        """Whether a transaction at `status` is what a client waiting for `wait_until` waits for."""
+        executed = status in (EXECUTED_OPTIMISTIC, EXECUTED, FINAL)
+        included_final = status in (INCLUDED_FINAL, EXECUTED, FINAL)
+        return {
+            NONE: True,
+            INCLUDED: status != NONE,
+            EXECUTED_OPTIMISTIC: executed,
+            INCLUDED_FINAL: included_final,
+            EXECUTED: executed and included_final,
+            FINAL: status == FINAL,
+        }[wait_until]
+
+    def wait_for_transaction(self, tx_hash: bytes, wait_until: str = EXECUTED_OPTIMISTIC, *, produce: bool = False,
+                             timeout: float = TX_WAIT_TIMEOUT_S, with_receipts: bool = False) -> dict:
+        """Wait until the transaction reaches `wait_until`; its status then (RPC `send_tx` shape).
+
+        An executed transaction answers its whole FinalExecutionOutcome with
+        `final_execution_status`; one not executed yet only the status, as nearcore
+        does.  With `produce` the caller makes the blocks (no block producer runs);
+        otherwise it waits for the producer, up to `timeout` seconds (TIMEOUT_ERROR).
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._waiters += 1
+            try:
+                steps = 0
+                while True:
+                    rejected = self._rejected.get(tx_hash)
+                    if rejected is not None:
+                        raise rejected
+                    status = self.transaction_status(tx_hash)
+                    if self.status_satisfies(status, wait_until):
+                        return self._transaction_answer(tx_hash, status, with_receipts)
+                    if status == NONE and not any(p.signed.hash == tx_hash for p in self._pending):
+                        raise errors.unknown_transaction(b58(tx_hash))
+                    if produce:
+                        steps += 1
+                        if steps > MAX_STEPS_PER_TRANSACTION:
+                            raise RuntimeError("receipts kept spawning receipts for too many blocks")
+                        self.produce_block()
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise errors.timeout(b58(tx_hash))
+                    self._block_made.wait(remaining)
+            finally:
+                self._waiters -= 1
+
+    def _transaction_answer(self, tx_hash: bytes, status: str, with_receipts: bool) -> dict:
+        outcome = self._transactions.get(tx_hash)
+        if outcome is None:
+            return {"final_execution_status": status}
+        answer = copy.deepcopy(outcome)
+        answer["final_execution_status"] = status
+        if with_receipts:
+            answer["receipts"] = copy.deepcopy(self._tx_receipts.get(tx_hash, []))
+        return answer
+
+    def tx_status(self, tx_hash_b58: str, sender_id: str, *, with_receipts: bool = False,
+                  wait_until: str = NONE, produce: bool = False) -> dict:
+        """The transaction's FinalExecutionOutcome (RPC `tx`), waiting for `wait_until` first.
 
         With `with_receipts` it also has `receipts`: every action receipt the
         transaction executed as nearcore's ReceiptView, in `receipts_outcome`
         order (RPC `EXPERIMENTAL_tx_status`).
         """
+        try:
+            tx_hash = base58.b58decode(tx_hash_b58)
+        except ValueError:
+            raise errors.unknown_transaction(tx_hash_b58) from None
         with self._lock:
-            try:
-                tx_hash = base58.b58decode(tx_hash_b58)
-            except ValueError:
-                raise errors.unknown_transaction(tx_hash_b58) from None
-            outcome = self._transactions.get(tx_hash)
-            if outcome is None:
+            if not self._transaction_known(tx_hash):
                 raise errors.unknown_transaction(tx_hash_b58)
-            outcome = copy.deepcopy(outcome)
-            if with_receipts:
-                outcome["receipts"] = copy.deepcopy(self._tx_receipts.get(tx_hash, []))
-            return outcome
+            return self.wait_for_transaction(tx_hash, wait_until, produce=produce, with_receipts=with_receipts)
 
     def tx_receipts(self, tx_hash_b58: str) -> list[dict]:
         """The action receipts a transaction executed (nearcore's ReceiptView), in `receipts_outcome` order."""
-        return self.tx_status(tx_hash_b58, "", with_receipts=True)["receipts"]
+        return self.tx_status(tx_hash_b58, "", with_receipts=True, wait_until=EXECUTED_OPTIMISTIC, produce=True)["receipts"]
 
     def execute(self, signer_id: str, receiver_id: str, actions: list, *, public_key: bytes | str | None = None) -> TxResult:
-        """Run actions as a transaction from `signer_id` without a signature.
+        """Run actions as a transaction from `signer_id` without a signature, producing blocks until it executed.
 
         Same path as a signed transaction -- fees, nonce, access-key rules,
         receipts, blocks -- except the signature check.  With no `public_key`
@@ -587,68 +1037,14 @@ class Chain:
             nonce = key.nonce + 1 if key is not None else self.head.height + 1
             tx = Transaction(signer_id, public_key, nonce, receiver_id, self.head.hash, tuple(actions), None)
             signed = borsh.sign_transaction(tx, lambda tx_hash: UNSIGNED_SIGNATURE)
-            outcome = self._run_transaction(signed, verify_signature=False, keyless=keyless)
+            self.add_transaction(signed, verify_signature=False, keyless=keyless)
+            outcome = self.wait_for_transaction(signed.hash, EXECUTED_OPTIMISTIC, produce=True)
             return TxResult(outcome, copy.deepcopy(self._tx_receipts.get(signed.hash, [])))
 
-    def _run_transaction(self, signed: SignedTransaction, *, verify_signature: bool, keyless: bool = False) -> dict:
-        block_count, total_supply = len(self._blocks), self._total_supply
-        try:
-            return self._run_transaction_steps(signed, verify_signature=verify_signature, keyless=keyless)
-        except BaseException:
-            # Nothing of a transaction that could not finish may stay behind (an
-            # InvalidTransaction never got that far; this is for internal failures).
-            self._store.roll_back_unsaved()
-            for block in self._blocks[block_count:]:
-                self._block_heights.pop(block.hash, None)
-            del self._blocks[block_count:]
-            self._total_supply = total_supply
-            self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
-            self._executed = {}
-            raise
-
-    def _run_transaction_steps(self, signed: SignedTransaction, *, verify_signature: bool, keyless: bool) -> dict:
-        tx = signed.transaction
-        self._executed = {}  # receipt id -> ReceiptView of each action receipt this transaction executes
-        ctx = self._next_context()
-        update = self._store.update()
-        conversion = verify_and_charge_transaction(
-            update, signed, ctx, verify_signature_=verify_signature, keyless=keyless
-        )
-        update.commit_into(self._store)
-
-        outcomes: dict[bytes, Outcome] = {conversion.outcome.id: conversion.outcome}
-        block_outcomes = [conversion.outcome]
-        if tx.signer_id == tx.receiver_id:
-            burnt = self._execute_receipts([conversion.receipt], ctx, outcomes, block_outcomes)
-        else:
-            self._incoming.append(conversion.receipt)
-            burnt = 0
-        self._seal_block(ctx, [signed.hash], block_outcomes, conversion.burnt_amount + burnt)
-
-        steps = 0
-        while self._incoming:
-            steps += 1
-            if steps > MAX_STEPS_PER_TRANSACTION:
-                raise RuntimeError("receipts kept spawning receipts for too many blocks")
-            ctx = self._next_context()
-            arriving, self._incoming = self._incoming, []
-            block_outcomes = []
-            burnt = self._execute_receipts(arriving, ctx, outcomes, block_outcomes)
-            self._seal_block(ctx, [], block_outcomes, burnt)
-
-        final = self._final_outcome(signed, outcomes)
-        executed, self._executed = self._executed, {}
-        self._transactions[signed.hash] = final
-        # nearcore lists the receipt behind each receipt outcome, in the same order.
-        receipt_ids = [base58.b58decode(o["id"]) for o in final["receipts_outcome"]]
-        self._tx_receipts[signed.hash] = [executed[r] for r in receipt_ids if r in executed]
-        self._unsaved_transactions.append(signed.hash)
-        self._save()
-        return final
-
-    def _execute_receipts(self, receipts, ctx: BlockContext, outcomes: dict, block_outcomes: list) -> int:
+    def _execute_receipts(self, receipts, ctx: BlockContext, block_outcomes: list) -> int:
+        """Execute (tx hash, receipt) pairs; an action receipt waits until all its input data has arrived."""
         burnt = 0
-        for receipt in receipts:
+        for tx_hash, receipt in receipts:
             ready: Optional[ActionReceipt] = None
             if isinstance(receipt, DataReceipt):
                 key = (receipt.receiver_id, receipt.data_id)
@@ -662,26 +1058,27 @@ class Chain:
             else:
                 missing = [d for d in receipt.input_data_ids if (receipt.receiver_id, d) not in self._received]
                 if missing:
-                    self._postponed[receipt.receipt_id] = [receipt, len(missing)]
+                    self._postponed[receipt.receipt_id] = [receipt, len(missing), tx_hash]
                     for data_id in missing:
                         self._waiting[(receipt.receiver_id, data_id)] = receipt.receipt_id
                 else:
                     ready = receipt
             if ready is not None:
-                burnt += self._execute_action_receipt(ready, ctx, outcomes, block_outcomes)
+                burnt += self._execute_action_receipt(tx_hash, ready, ctx, block_outcomes)
         return burnt
 
-    def _execute_action_receipt(self, receipt: ActionReceipt, ctx, outcomes, block_outcomes) -> int:
+    def _execute_action_receipt(self, tx_hash: bytes, receipt: ActionReceipt, ctx, block_outcomes) -> int:
         promise_results = []
         for data_id in receipt.input_data_ids:
             data = self._received.pop((receipt.receiver_id, data_id))
             promise_results.append(PromiseResult(data is not None, data or b""))
         # Viewed before it runs: what the receipt carried when it arrived.
         self._executed[receipt.receipt_id] = action_receipt_view(receipt)
+        self._store.cause = {"type": "receipt_processing", "receipt_hash": b58(receipt.receipt_id)}
         result = self._runtime.apply_action_receipt(self._store, receipt, tuple(promise_results), ctx)
-        outcomes[result.outcome.id] = result.outcome
+        self._outcomes[result.outcome.id] = result.outcome
         block_outcomes.append(result.outcome)
-        self._incoming.extend(result.new_receipts)
+        self._incoming.extend((tx_hash, new) for new in result.new_receipts)
         return result.burnt_amount
 
     def _final_outcome(self, signed: SignedTransaction, outcomes: dict[bytes, Outcome]) -> dict:
@@ -708,7 +1105,7 @@ class Chain:
             status = outcome.status_view()
             break
         return {
-            "final_execution_status": "FINAL",
+            "final_execution_status": EXECUTED_OPTIMISTIC,
             "status": status,
             "transaction": transaction_view(signed),
             "transaction_outcome": tx_outcome.to_json(),
@@ -728,10 +1125,9 @@ class Chain:
             update = self._store.update()
             for record in records:
                 _apply_record(update, record)
+            self._store.cause = {"type": "migration"}
             update.commit_into(self._store)
-            ctx = self._next_context()
-            self._seal_block(ctx, [], [], 0)
-            self._save()
+            self.produce_block()
 
     def snapshot(self) -> ChainSnapshot:
         with self._lock:
@@ -754,6 +1150,11 @@ class Chain:
             self._tx_receipts = dict(snap.tx_receipts)
             self._clock_offset_ns = snap.clock_offset_ns
             self._total_supply = snap.total_supply
+            self._pending, self._in_flight, self._rejected = [], {}, {}
+            self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+            self._outcomes, self._executed = {}, {}
+            self._store.take_block_journal()
+            self._forget_history()
             self._save(full=True)
 
 

@@ -57,7 +57,8 @@ EPOCH_LENGTH = 60  # nearcore's localnet default
 BURNT_GAS_REWARD = (3, 10)
 
 PROTOCOL_VERSION = 78
-NODE_VERSION = {"version": "2.6.5", "build": "localnet", "rustc_version": "none"}
+NODE_VERSION = {"version": "2.6.5", "build": "localnet", "commit": "localnet", "rustc_version": "none"}
+CHUNK_GAS_LIMIT = 1_000_000_000_000_000  # gas per chunk (nearcore's genesis gas_limit)
 
 FEES: dict[str, Fee] = dict(ENGINE_CONFIG.action_fees)
 FEES.setdefault("DELEGATE", Fee(200_000_000_000, 200_000_000_000, 200_000_000_000))

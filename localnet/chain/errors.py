@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import base58
+
 
 class ChainError(Exception):
     def __init__(self, cause_name: str, info: dict, data: str):
@@ -44,12 +46,53 @@ def no_contract_code(account_id: str, block_height: int, block_hash: str) -> Cha
     )
 
 
+def block_reference_json(reference: Any) -> dict:
+    """nearcore's BlockReference as JSON: {"block_id": height|hash}, {"finality": ...} or {"sync_checkpoint": ...}."""
+    if reference in ("optimistic", "near-final", "final"):
+        return {"finality": reference}
+    if reference in ("genesis", "earliest_available"):
+        return {"sync_checkpoint": reference}
+    if isinstance(reference, bytes):
+        reference = base58.b58encode(reference).decode("ascii")
+    return {"block_id": reference}
+
+
 def unknown_block(reference: Any) -> ChainError:
+    """The query error; `block`, `chunk` and `changes` answer it with empty `info` (see the RPC layer)."""
+    block_reference = block_reference_json(reference)
+    block_id = block_reference.get("block_id")
+    debug = f"BlockId(Height({block_id}))" if isinstance(block_id, int) else f"BlockId(Hash({block_id}))"
     return ChainError(
         "UNKNOWN_BLOCK",
-        {"block_reference": reference},
-        f"DB Not Found Error: BLOCK: {reference}",
+        {"block_reference": block_reference},
+        f"Block either has never been observed on the node or has been garbage collected: {debug}",
     )
+
+
+def garbage_collected_block(block_height: int, block_hash: str) -> ChainError:
+    return ChainError(
+        "GARBAGE_COLLECTED_BLOCK",
+        {"block_height": block_height, "block_hash": block_hash},
+        f"The data for block #{block_height} is garbage collected on this node, use an archival node to fetch historical data",
+    )
+
+
+def unknown_receipt(receipt_id: str) -> ChainError:
+    return ChainError("UNKNOWN_RECEIPT", {"receipt_id": receipt_id},
+                      f"Receipt with id {receipt_id} has never been observed on this node")
+
+
+def unknown_chunk(chunk_hash: str) -> ChainError:
+    return ChainError("UNKNOWN_CHUNK", {"chunk_hash": chunk_hash},
+                      f"Chunk Missing (unavailable on the node): ChunkHash(`{chunk_hash}`)")
+
+
+def invalid_shard_id(shard_id: Any) -> ChainError:
+    return ChainError("INVALID_SHARD_ID", {"shard_id": shard_id}, f"Shard id {shard_id} does not exist")
+
+
+def timeout(tx_hash: str) -> ChainError:
+    return ChainError("TIMEOUT_ERROR", {}, f"Timeout while waiting for transaction {tx_hash}")
 
 
 def unknown_transaction(tx_hash: str) -> ChainError:

@@ -175,17 +175,33 @@ class StateUpdate:
                 self.delete(key)
 
 
+@dataclass
+class BlockJournal:
+    """What one block changed: each key's value before the block, and every write with its cause.
+
+    `before` takes a view back from the block's state to its parent's; `writes`
+    ((key, new value or None, cause) in order) answers `changes` and `block_effects`.
+    """
+
+    before: dict[bytes, Optional[bytes]]
+    writes: list[tuple[bytes, Optional[bytes], dict]]
+
+
 class StateStore:
-    """The committed state, remembering what changed since the last save.
+    """The committed state, remembering what changed since the last save and in the current block.
 
     `dirty` names the keys to write to disk; `undo` keeps their values from
     before, so an operation that blows up half-way can be taken back whole.
+    Every write is also journaled for the block being built, under `cause`
+    (nearcore's StateChangeCause of whatever is running).
     """
 
     def __init__(self, data: Optional[dict[bytes, bytes]] = None):
         self.data: dict[bytes, bytes] = data if data is not None else {}
         self.dirty: set[bytes] = set()
         self.undo: dict[bytes, Optional[bytes]] = {}
+        self.cause: dict = {"type": "initial_state"}
+        self._journal = BlockJournal({}, [])
 
     def get(self, key: bytes) -> Optional[bytes]:
         return self.data.get(key)
@@ -193,18 +209,26 @@ class StateStore:
     def items(self):
         return self.data.items()
 
-    def _remember(self, key: bytes) -> None:
+    def _remember(self, key: bytes, value: Optional[bytes]) -> None:
         if key not in self.undo:
             self.undo[key] = self.data.get(key)
+        if key not in self._journal.before:
+            self._journal.before[key] = self.data.get(key)
+        self._journal.writes.append((key, value, self.cause))
         self.dirty.add(key)
 
     def set(self, key: bytes, value: bytes) -> None:
-        self._remember(key)
+        self._remember(key, value)
         self.data[key] = value
 
     def delete(self, key: bytes) -> None:
-        self._remember(key)
+        self._remember(key, None)
         self.data.pop(key, None)
+
+    def take_block_journal(self) -> BlockJournal:
+        """The journal of the block just sealed; the next block starts a new one."""
+        journal, self._journal = self._journal, BlockJournal({}, [])
+        return journal
 
     def mark_saved(self) -> None:
         self.dirty.clear()
@@ -217,6 +241,38 @@ class StateStore:
             else:
                 self.data[key] = value
         self.mark_saved()
+        self._journal = BlockJournal({}, [])
+
+    def update(self) -> StateUpdate:
+        return StateUpdate(self)
+
+
+class StateAt:
+    """The committed state as it was after an earlier block: `store` with later blocks' writes undone.
+
+    `journals` are the journals of the blocks after that one, newest first; the
+    oldest value a key had before any of them wins.
+    """
+
+    def __init__(self, store: StateStore, journals: list[BlockJournal]):
+        self._store = store
+        self._before: dict[bytes, Optional[bytes]] = {}
+        for journal in journals:
+            self._before.update(journal.before)
+
+    def get(self, key: bytes) -> Optional[bytes]:
+        if key in self._before:
+            return self._before[key]
+        return self._store.get(key)
+
+    def items(self):
+        merged = dict(self._store.items())
+        for key, value in self._before.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return merged.items()
 
     def update(self) -> StateUpdate:
         return StateUpdate(self)

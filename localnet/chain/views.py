@@ -188,3 +188,49 @@ def action_receipt_view(receipt) -> dict:
             }
         },
     }
+
+
+# State record kinds (first byte of a state key, see state.py): nearcore's change-type stem
+# and what an update's `change` carries.
+STATE_CHANGE_KINDS = {
+    b"a": ("account",),
+    b"k": ("access_key",),
+    b"c": ("contract_code",),
+    b"d": ("data",),
+}
+
+
+def split_state_key(key: bytes) -> tuple[bytes, str, bytes]:
+    """A state key's kind byte, account id and the rest (public key or data key)."""
+    kind, body = key[:1], key[1:]
+    if kind in (b"k", b"d"):
+        account, _, rest = body.partition(b"\x00")
+        return kind, account.decode(), rest
+    return kind, body.decode(), b""
+
+
+def state_change_view(kind: bytes, account_id: str, rest: bytes, value: Optional[bytes], cause: dict) -> dict:
+    """One write as nearcore's StateChangeWithCauseView."""
+    from ..borsh import decode_access_key
+    from .state import AccountRecord
+
+    stem = STATE_CHANGE_KINDS[kind][0]
+    change: dict = {"account_id": account_id}
+    if kind == b"k":
+        change["public_key"] = public_key_text(rest)
+    elif kind == b"d":
+        change["key_base64"] = b64(rest)
+    if value is None:
+        return {"cause": cause, "type": f"{stem}_deletion", "change": change}
+    if kind == b"a":
+        account = AccountRecord.decode(value)
+        change.update({"amount": str(account.amount), "locked": str(account.locked),
+                       "code_hash": b58(account.code_hash), "storage_usage": account.storage_usage,
+                       "storage_paid_at": 0})
+    elif kind == b"k":
+        change["access_key"] = access_key_view(decode_access_key(value))
+    elif kind == b"c":
+        change["code_base64"] = b64(value)
+    else:
+        change["value_base64"] = b64(value)
+    return {"cause": cause, "type": f"{stem}_update", "change": change}

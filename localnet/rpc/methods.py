@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 import base58
 
 from ..borsh import BorshError, decode_signed_transaction
-from ..chain import ChainError, InvalidTransaction
+from ..chain import ChainError, InvalidTransaction, parse_public_key, protocol
 from ..primitives import is_valid_account_id
 from . import errors
 from .errors import RpcError
@@ -120,6 +120,7 @@ def parse_block_reference(params: dict) -> Any:
 
 
 def parse_block_id(block_id: Any) -> Any:
+    """nearcore's BlockId: a number is a height, a string a base58 hash (never a height, even "5")."""
     if isinstance(block_id, bool):
         raise _fail("invalid block id")
     if isinstance(block_id, int):
@@ -127,8 +128,6 @@ def parse_block_id(block_id: Any) -> Any:
             raise _fail("invalid block height")
         return block_id
     if isinstance(block_id, str):
-        if block_id.isdigit():
-            return int(block_id)
         try:
             if len(base58.b58decode(block_id.encode("ascii"))) == 32:
                 return block_id
@@ -161,17 +160,57 @@ def parse_send_params(params: Any) -> tuple[Any, str]:
     raise _fail("Unable to parse send request: expected an array or an object")
 
 
+def parse_wait_until(params: dict) -> str:
+    wait_until = params.get("wait_until", "EXECUTED_OPTIMISTIC")
+    if wait_until not in WAIT_UNTIL:
+        raise _fail(f"unknown wait_until `{wait_until}`, expected one of {', '.join(WAIT_UNTIL)}")
+    return wait_until
+
+
+def single_block_reference(params: Any) -> Any:
+    """`[null]`, `[block_id]`, `{"block_id"|"finality"|"sync_checkpoint"}` or nothing (latest final)."""
+    if params is None or params == []:
+        return "final"
+    if isinstance(params, list):
+        if len(params) != 1:
+            raise _fail("expected at most one parameter: a block height or hash")
+        return "final" if params[0] is None else parse_block_id(params[0])
+    if isinstance(params, dict):
+        if not any(k in params for k in ("block_id", "finality", "sync_checkpoint")):
+            return "final"
+        return parse_block_reference(params)
+    raise _fail("expected an array or an object")
+
+
+CHANGES_TYPES = ("account_changes", "single_access_key_changes", "all_access_key_changes",
+                 "contract_code_changes", "data_changes")
+
+
 # --------------------------------------------------------------------------
 
 
 class RpcMethods:
     """NEAR's RPC methods over one `Chain`."""
 
-    def __init__(self, chain, *, lock: Optional[threading.Lock] = None, rpc_addr: str = ""):
+    def __init__(self, chain, *, lock: Optional[threading.Lock] = None, rpc_addr: str = "", producer=None):
+        """`producer` is the node's BlockProducer; without one, transactions make their own blocks."""
         self.chain = chain
         self.lock = lock or threading.Lock()
         self.rpc_addr = rpc_addr
+        self.producer = producer
         self._methods: dict[str, Callable[[Any], Any]] = {
+            "EXPERIMENTAL_protocol_config": self.protocol_config,
+            "EXPERIMENTAL_genesis_config": self.genesis_config,
+            "genesis_config": self.genesis_config,
+            "client_config": self.client_config,
+            "validators": self.validators,
+            "EXPERIMENTAL_validators_ordered": self.validators_ordered,
+            "chunk": self.chunk,
+            "EXPERIMENTAL_receipt": self.receipt,
+            "changes": self.changes,
+            "EXPERIMENTAL_changes": self.changes,
+            "block_effects": self.changes_in_block,
+            "EXPERIMENTAL_changes_in_block": self.changes_in_block,
             "status": self.status,
             "block": self.block,
             "gas_price": self.gas_price,
@@ -193,15 +232,126 @@ class RpcMethods:
             raise errors.method_not_found(str(method))
         return handler(params)
 
-    def _chain(self, operation: Callable[[], Any]) -> Any:
-        """Run one chain operation under the lock, turning chain failures into RPC errors."""
-        with self.lock:
-            try:
-                return operation()
-            except RpcError:
+    def _chain(self, operation: Callable[[], Any], *, locked: bool = True) -> Any:
+        """Run one chain operation (under the lock unless it waits for blocks), turning chain failures into RPC errors."""
+        if locked:
+            with self.lock:
+                return self._chain(operation, locked=False)
+        try:
+            return operation()
+        except RpcError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure must become an answer
+            raise translate_chain_error(exc) from exc
+
+    def _block_level(self, operation: Callable[[], Any]) -> Any:
+        """`block`, `chunk` and `changes` report an unknown block with empty `info`, as nearcore does."""
+        try:
+            return self._chain(operation)
+        except RpcError as err:
+            if err.cause_name != "UNKNOWN_BLOCK" or not isinstance(err.info, dict) or "block_reference" not in err.info:
                 raise
-            except Exception as exc:  # noqa: BLE001 - every failure must become an answer
-                raise translate_chain_error(exc) from exc
+            block_id = err.info["block_reference"].get("block_id")
+            what = f"BLOCK HEIGHT: {block_id}" if isinstance(block_id, int) else f"BLOCK: {block_id}"
+            raise errors.handler_error("UNKNOWN_BLOCK", {}, f"DB Not Found Error: {what} \n Cause: Unknown") from None
+
+    # ---- configuration, validators, chunks, receipts, state changes ------
+
+    def protocol_config(self, params: Any) -> dict:
+        reference = single_block_reference(params)
+        return self._chain(lambda: self.chain.protocol_config(reference))
+
+    def genesis_config(self, params: Any = None) -> dict:
+        return self._chain(self.chain.genesis_config)
+
+    def client_config(self, params: Any = None) -> dict:
+        producer = self.producer
+        block_time = producer.block_time if producer else 0.0
+        min_block_time = producer.min_block_time if producer else 0.0
+        return protocol.client_config_view(self.chain.chain_id, self.rpc_addr, min_block_time, block_time,
+                                           self.chain.history_blocks)
+
+    def _validators_reference(self, params: Any) -> Any:
+        if isinstance(params, dict) and "epoch_id" in params:
+            epoch = require_str(params, "epoch_id")
+            return self._chain(lambda: self.chain.epoch_start_block(epoch))
+        if params == "latest" or (isinstance(params, dict) and "latest" in params):
+            return "final"
+        return single_block_reference(params)
+
+    def validators(self, params: Any) -> dict:
+        reference = self._validators_reference(params)
+        return self._block_level(lambda: self.chain.validators(reference))
+
+    def validators_ordered(self, params: Any) -> list:
+        if isinstance(params, dict):
+            params = [params.get("block_id")]
+        reference = single_block_reference(params)
+        info = self._block_level(lambda: self.chain.validators(reference))
+        return [
+            {"validator_stake_struct_version": "V1", "account_id": v["account_id"], "public_key": v["public_key"],
+             "stake": v["stake"]}
+            for v in info["next_validators"]
+        ]
+
+    def chunk(self, params: Any) -> dict:
+        if isinstance(params, list):
+            if len(params) != 1:
+                raise _fail("expected [chunk_hash]")
+            params = {"chunk_id": params[0]}
+        if not isinstance(params, dict):
+            raise _fail("expected {chunk_id} or {block_id, shard_id}")
+        if "chunk_id" in params:
+            chunk_id = require_str(params, "chunk_id")
+            return self._chain(lambda: self.chain.chunk(chunk_id=chunk_id))
+        if "block_id" not in params or "shard_id" not in params:
+            raise _fail("expected {chunk_id} or {block_id, shard_id}")
+        reference = parse_block_id(params["block_id"])
+        shard_id = params["shard_id"]
+        if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
+            raise _fail("`shard_id` must be a non-negative integer")
+        return self._block_level(lambda: self.chain.chunk(block_reference=reference, shard_id=shard_id))
+
+    def receipt(self, params: Any) -> dict:
+        named = positional_or_named(params, ("receipt_id",))
+        if named is None:
+            raise _fail("expected {receipt_id}")
+        receipt_id = require_str(named, "receipt_id")
+        return self._chain(lambda: self.chain.receipt(receipt_id))
+
+    def changes_in_block(self, params: Any) -> dict:
+        reference = single_block_reference(params)
+        return self._block_level(lambda: self.chain.changes_in_block(reference))
+
+    def changes(self, params: Any) -> dict:
+        if not isinstance(params, dict):
+            raise _fail("expected an object with `changes_type`")
+        changes_type = params.get("changes_type")
+        if changes_type not in CHANGES_TYPES:
+            raise _fail(f"unknown variant `{changes_type}`, expected one of {', '.join(CHANGES_TYPES)}")
+        reference = parse_block_reference(params)
+        account_ids: list[str] = []
+        keys: list[tuple[str, bytes]] = []
+        prefix = b""
+        if changes_type == "single_access_key_changes":
+            if not isinstance(params.get("keys"), list):
+                raise _fail("missing field `keys`")
+            for item in params["keys"]:
+                if not isinstance(item, dict):
+                    raise _fail("each key is {account_id, public_key}")
+                account_id = require_account_id(item, "account_id")
+                public_key = normalize_public_key(item.get("public_key"))
+                keys.append((account_id, parse_public_key(public_key)))
+        else:
+            if not isinstance(params.get("account_ids"), list):
+                raise _fail("missing field `account_ids`")
+            for account_id in params["account_ids"]:
+                if not isinstance(account_id, str) or not is_valid_account_id(account_id):
+                    raise _fail(f"invalid account id {account_id!r} in `account_ids`")
+                account_ids.append(account_id)
+            if changes_type == "data_changes":
+                prefix = decode_base64(params.get("key_prefix_base64"), "key_prefix_base64")
+        return self._block_level(lambda: self.chain.changes(reference, changes_type, account_ids, keys, prefix))
 
     # ---- node information ------------------------------------------------
 
@@ -234,7 +384,7 @@ class RpcMethods:
             reference = parse_block_reference(params)
         else:
             raise _fail("expected an array or an object")
-        return self._chain(lambda: self.chain.block(reference))
+        return self._block_level(lambda: self.chain.block(reference))
 
     def gas_price(self, params: Any) -> dict:
         # `[null]`, `[height|hash]`, `{"block_id": …}`; localnet's price never changes,
@@ -250,7 +400,7 @@ class RpcMethods:
             raise _fail("expected an array or an object")
         if block_id is not None:
             reference = parse_block_id(block_id)
-            self._chain(lambda: self.chain.block(reference))
+            self._block_level(lambda: self.chain.block(reference))
         return self._chain(self.chain.gas_price)
 
     # ---- query -----------------------------------------------------------
@@ -270,27 +420,24 @@ class RpcMethods:
         else:
             raise _fail("expected an object with `request_type` or a [path, data] array")
 
-        if reference not in FINALITIES:
-            # Views read the latest state; a named block must at least exist.
-            self._chain(lambda: self.chain.block(reference))
-
         chain = self.chain
         if request_type == "view_account":
-            return self._chain(lambda: chain.view_account(fields["account_id"]))
+            return self._chain(lambda: chain.view_account(fields["account_id"], reference))
         if request_type == "view_access_key":
-            return self._view_access_key(fields["account_id"], fields["public_key"])
+            return self._view_access_key(fields["account_id"], fields["public_key"], reference)
         if request_type == "view_access_key_list":
-            return self._chain(lambda: chain.view_access_key_list(fields["account_id"]))
+            return self._chain(lambda: chain.view_access_key_list(fields["account_id"], reference))
         if request_type == "call_function":
             # A failing view comes back from the chain as a result with an `error` field, as in nearcore.
-            return self._chain(lambda: chain.call_function(fields["account_id"], fields["method_name"], fields["args"]))
+            return self._chain(lambda: chain.call_function(
+                fields["account_id"], fields["method_name"], fields["args"], reference))
         if request_type == "view_state":
-            return self._chain(lambda: chain.view_state(fields["account_id"], fields["prefix"]))
-        return self._chain(lambda: chain.view_code(fields["account_id"]))
+            return self._chain(lambda: chain.view_state(fields["account_id"], fields["prefix"], reference))
+        return self._chain(lambda: chain.view_code(fields["account_id"], reference))
 
-    def _view_access_key(self, account_id: str, public_key: str) -> dict:
+    def _view_access_key(self, account_id: str, public_key: str, reference: Any) -> dict:
         try:
-            return self._chain(lambda: self.chain.view_access_key(account_id, public_key))
+            return self._chain(lambda: self.chain.view_access_key(account_id, public_key, reference))
         except RpcError as err:
             if err.cause_name != "UNKNOWN_ACCESS_KEY":
                 raise
@@ -307,40 +454,49 @@ class RpcMethods:
 
     def broadcast_tx_commit(self, params: Any) -> dict:
         signed, _ = parse_send_params(params)  # nearcore ignores wait_until here
-        return self._submit(signed)
+        return self._submit(signed, "EXECUTED_OPTIMISTIC")
 
     def send_tx(self, params: Any) -> dict:
         signed, wait_until = parse_send_params(params)
-        outcome = self._submit(signed)
-        if wait_until == "NONE":
-            # The caller asked not to wait, so nearcore tells it nothing more.
-            return {"final_execution_status": "NONE"}
-        return outcome
+        return self._submit(signed, wait_until)
 
     def broadcast_tx_async(self, params: Any) -> str:
         signed, _ = parse_send_params(params)
         tx_hash = base58.b58encode(signed.hash).decode("ascii")
         try:
-            self._submit(signed)
+            self._chain(lambda: self.chain.add_transaction(signed))
         except RpcError as err:
             if err.name != "HANDLER_ERROR":
                 raise
             # nearcore answers with the hash before validating; a rejected
             # transaction simply never shows up in `tx`.
             log.info("async transaction %s rejected: %s", tx_hash, err.data)
+            return tx_hash
+        if self.producer is None:
+            # No block producer: the caller's thread makes the blocks, after answering would be too late.
+            self._wait(signed.hash, "NONE")
         return tx_hash
 
-    def _submit(self, signed) -> dict:
-        outcome = self._chain(lambda: self.chain.submit_transaction(signed))
-        return with_final_status(outcome)
+    def _submit(self, signed, wait_until: str) -> dict:
+        self._chain(lambda: self.chain.add_transaction(signed))
+        return self._wait(signed.hash, wait_until)
+
+    def _wait(self, tx_hash: bytes, wait_until: str, *, with_receipts: bool = False) -> dict:
+        """The transaction's status once it reached `wait_until` (nearcore's RpcTransactionResponse)."""
+        produce = self.producer is None
+        return self._chain(
+            lambda: self.chain.wait_for_transaction(tx_hash, wait_until, produce=produce, with_receipts=with_receipts),
+            locked=False,
+        )
 
     def tx(self, params: Any, *, with_receipts: bool = False) -> dict:
         if isinstance(params, list) and len(params) == 1:
             signed = parse_signed_transaction(params[0])
-            return self._tx_for_signed(signed, with_receipts=with_receipts)
+            return self._tx_for_signed(signed, "EXECUTED_OPTIMISTIC", with_receipts=with_receipts)
         if isinstance(params, dict) and "signed_tx_base64" in params:
-            signed, _ = parse_send_params({k: v for k, v in params.items() if k in ("signed_tx_base64", "wait_until")})
-            return self._tx_for_signed(signed, with_receipts=with_receipts)
+            signed, wait_until = parse_send_params(
+                {k: v for k, v in params.items() if k in ("signed_tx_base64", "wait_until")})
+            return self._tx_for_signed(signed, wait_until, with_receipts=with_receipts)
         named = positional_or_named(params, ("tx_hash", "sender_account_id"))
         if named is None:
             raise _fail("expected [tx_hash, sender_account_id] or {tx_hash, sender_account_id}")
@@ -350,32 +506,23 @@ class RpcMethods:
                 raise ValueError
         except (ValueError, UnicodeEncodeError):
             raise _fail(f"invalid transaction hash {tx_hash!r}") from None
-        sender = require_account_id(named, "sender_account_id")
-        return with_final_status(
-            self._chain(lambda: self.chain.tx_status(tx_hash, sender, with_receipts=with_receipts))
+        require_account_id(named, "sender_account_id")
+        wait_until = parse_wait_until(named)
+        produce = self.producer is None
+        return self._chain(
+            lambda: self.chain.tx_status(tx_hash, "", with_receipts=with_receipts, wait_until=wait_until,
+                                         produce=produce),
+            locked=False,
         )
 
     def experimental_tx_status(self, params: Any) -> dict:
         """`tx` plus `receipts`: every action receipt the transaction executed (nearcore's ReceiptView)."""
         return self.tx(params, with_receipts=True)
 
-    def _tx_for_signed(self, signed, *, with_receipts: bool = False) -> dict:
-        tx_hash = base58.b58encode(signed.hash).decode("ascii")
-        signer_id = signed.transaction.signer_id
-        try:
-            return with_final_status(
-                self._chain(lambda: self.chain.tx_status(tx_hash, signer_id, with_receipts=with_receipts))
-            )
-        except RpcError as err:
-            if err.cause_name != "UNKNOWN_TRANSACTION":
-                raise
+    def _tx_for_signed(self, signed, wait_until: str, *, with_receipts: bool = False) -> dict:
         # nearcore submits a transaction it has not seen when asked for its status.
-        outcome = self._submit(signed)
-        if with_receipts:
-            outcome = with_final_status(
-                self._chain(lambda: self.chain.tx_status(tx_hash, signer_id, with_receipts=True))
-            )
-        return outcome
+        self._chain(lambda: self.chain.add_transaction(signed))
+        return self._wait(signed.hash, wait_until, with_receipts=with_receipts)
 
     # ---- sandbox ---------------------------------------------------------
 
@@ -403,13 +550,6 @@ class RpcMethods:
             raise _fail("`delta_height` must be a non-negative integer")
         self._chain(lambda: self.chain.fast_forward(delta))
         return {}
-
-
-def with_final_status(outcome: Any) -> Any:
-    """Every transaction localnet has seen is executed and final by the time it answers."""
-    if isinstance(outcome, dict) and "final_execution_status" not in outcome:
-        outcome = {"final_execution_status": "FINAL", **outcome}
-    return outcome
 
 
 def parse_query_fields(request_type: str, params: dict) -> dict:

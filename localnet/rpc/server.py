@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Optional
 
 from ..borsh import BorshError, decode_signed_transaction
+from ..chain.producer import DEFAULT_MIN_BLOCK_TIME_S, BlockProducer
 from . import errors
 from .errors import RpcError
 from .methods import RpcMethods
@@ -199,8 +200,12 @@ class RpcHttpServer(ThreadingHTTPServer):
 class RpcServer:
     """NEAR's JSON-RPC for one chain, on `host:port` (port 0 picks a free one)."""
 
-    def __init__(self, chain, host: str = "127.0.0.1", port: int = 3030, *, lock: Optional[threading.Lock] = None):
-        self.methods = RpcMethods(chain, lock=lock)
+    def __init__(self, chain, host: str = "127.0.0.1", port: int = 3030, *, lock: Optional[threading.Lock] = None,
+                 block_time: Optional[float] = None, min_block_time: float = DEFAULT_MIN_BLOCK_TIME_S):
+        """With `block_time` (seconds) the server is a node: a BlockProducer makes blocks on that clock and
+        transactions wait for them.  Without it, each transaction makes its own blocks (in-process tests)."""
+        self.producer = None if block_time is None else BlockProducer(chain, block_time, min(min_block_time, block_time))
+        self.methods = RpcMethods(chain, lock=lock, producer=self.producer)
         self.httpd = RpcHttpServer((host, port), self.methods)
         self.host, self.port = self.httpd.server_address[:2]
         self.methods.rpc_addr = f"{self.host}:{self.port}"
@@ -216,6 +221,8 @@ class RpcServer:
 
     def start(self) -> "RpcServer":
         """Serve from a background thread (for in-process use and tests)."""
+        if self.producer is not None:
+            self.producer.start()
         self._thread = threading.Thread(target=self.serve_forever, name="localnet-rpc", daemon=True)
         self._thread.start()
         return self
@@ -226,6 +233,8 @@ class RpcServer:
             self.httpd.shutdown()
             self._thread.join()
             self._thread = None
+        if self.producer is not None:
+            self.producer.stop()
         self.httpd.server_close()
 
     def __enter__(self) -> "RpcServer":

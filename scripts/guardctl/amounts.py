@@ -5,9 +5,6 @@ from decimal import Decimal, InvalidOperation
 
 YOCTO_PER_NEAR = 10**24
 GAS_PER_TGAS = 10**12
-# NEAR's storage staking price, the same on every network since genesis:
-# 10^19 yoctoNEAR per byte (100 KB per NEAR).
-STORAGE_BYTE_COST = 10**19
 
 
 def parse_near(text: str) -> int:

@@ -21,7 +21,7 @@ from py_near.account import Account, ViewFunctionError
 from py_near.exceptions.exceptions import RpcEmptyResponse, RpcNotAvailableError
 from py_near.exceptions.provider import JsonProviderError
 
-from .amounts import GAS_PER_TGAS, STORAGE_BYTE_COST
+from .amounts import GAS_PER_TGAS
 from .credentials import Identity
 from .errors import ChainFailure, GuardctlError, describe_failure, describe_rpc_error, one_line
 
@@ -103,6 +103,7 @@ class Chain:
         self.network = network
         self.timeout = timeout
         self.chain_id: Optional[str] = None
+        self._storage_byte_cost: Optional[int] = None
         self._viewer = self._account(None, None)
         self._signers: dict[str, Account] = {}
 
@@ -211,7 +212,18 @@ class Chain:
     async def available_balance(self, account_id: str) -> int:
         """Balance the account can spend: its amount less what its storage must keep."""
         state = await self.view_account(account_id)
-        return int(state["amount"]) - int(state["storage_usage"]) * STORAGE_BYTE_COST
+        return int(state["amount"]) - int(state["storage_usage"]) * await self.storage_byte_cost()
+
+    async def storage_byte_cost(self) -> int:
+        """The network's storage staking price in yoctoNEAR per byte (its protocol config), read once."""
+        if self._storage_byte_cost is None:
+            config = await self.rpc("EXPERIMENTAL_protocol_config", {"finality": "final"},
+                                    "cannot read the network's protocol config")
+            try:
+                self._storage_byte_cost = int(config["runtime_config"]["storage_amount_per_byte"])
+            except (KeyError, TypeError, ValueError):
+                raise GuardctlError("the network's protocol config has no runtime_config.storage_amount_per_byte") from None
+        return self._storage_byte_cost
 
     async def gas_price(self) -> int:
         result = await self.rpc("gas_price", [None], "cannot read the gas price")

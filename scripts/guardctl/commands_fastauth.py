@@ -76,7 +76,7 @@ def _deploy_options(sub, account_option: str, account_help: str) -> None:
 async def _deploy_with_calls(ctx: Context, chain, args, account_id: str, code: bytes,
                              calls: list[tuple[str, dict]]) -> tuple[dict[str, TxReport], Optional[str]]:
     """Create (with --create) and deploy `account_id`, running `calls` in the deploying transaction."""
-    needed = storage_cost(len(code))
+    needed = storage_cost(len(code), await chain.storage_byte_cost())
     balance = parse_near_option(args.initial_balance, "--initial-balance") if args.initial_balance else None
     if balance is not None and not args.create:
         raise GuardctlError("--initial-balance only applies with --create")

@@ -10,7 +10,7 @@ from typing import Optional
 
 from py_near import transactions
 
-from .amounts import STORAGE_BYTE_COST, YOCTO_PER_NEAR, format_gas, format_near, parse_near
+from .amounts import YOCTO_PER_NEAR, format_gas, format_near, parse_near
 from .chain import NO_CODE_HASH, TxReport, code_hash_of
 from .context import Context, check_account_id
 from .core_bridge import REPO_ROOT, guard_core_module
@@ -33,10 +33,15 @@ STATE_ALLOWANCE_BYTES = 40_000
 # MAX_ACCOUNT_BYTES_LENGTH) + 1 NEAR contingency.
 ROUTER_CHECKED_NAME_BYTES = 2048
 ROUTER_ACCOUNT_MAX_BYTES = 64
-ROUTER_DEPOSIT = STORAGE_BYTE_COST * (ROUTER_CHECKED_NAME_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
 # The router checks 2048 bytes, but near-sdk stores a guard under "g" + u32
 # length + name and NEAR refuses storage keys over 2048 bytes: 2043 is what fits.
 ROUTER_NAME_MAX_BYTES = ROUTER_CHECKED_NAME_BYTES - 5
+
+
+def router_deposit(storage_byte_cost: int) -> int:
+    """What the router's add_guard requires: storage for the longest name it checks and the
+    longest account id at the network's byte price, plus 1 NEAR."""
+    return storage_byte_cost * (ROUTER_CHECKED_NAME_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
 
 
 def gas_line(label: str, report: TxReport) -> str:
@@ -79,8 +84,9 @@ def cmd_build(ctx: Context, args) -> None:
         f"{result.path}: {result.size} bytes, code hash {code_hash}{' (cached)' if result.cache_hit else ''}")
 
 
-def storage_cost(code_size: int) -> int:
-    return (code_size + ACCOUNT_OVERHEAD_BYTES + STATE_ALLOWANCE_BYTES) * STORAGE_BYTE_COST
+def storage_cost(code_size: int, storage_byte_cost: int) -> int:
+    """What a contract of `code_size` bytes locks, at the network's price (`chain.storage_byte_cost()`)."""
+    return (code_size + ACCOUNT_OVERHEAD_BYTES + STATE_ALLOWANCE_BYTES) * storage_byte_cost
 
 
 async def _create_guard_account(ctx: Context, chain, guard: str, balance: Optional[int], needed: int):
@@ -152,10 +158,6 @@ async def cmd_deploy(ctx: Context, args) -> None:
     if initial_balance is not None and not args.create:
         raise GuardctlError("--initial-balance only applies with --create")
     code = read_wasm(args.wasm if args.wasm else str(build_wasm(ctx, DEFAULT_CONTRACT, DEFAULT_WASM).path))
-    needed = storage_cost(len(code))
-    if initial_balance is not None and initial_balance < needed:
-        raise GuardctlError(f"--initial-balance {format_near(initial_balance)} cannot pay for the guard's storage; "
-                            f"it needs at least {format_near(needed)} for {len(code)} bytes of code and its state")
     init_args = {"owner": owner, "public_keys": public_keys, **settings}
     if args.policy:
         # Imported here: commands_policy itself imports this module.
@@ -169,6 +171,10 @@ async def cmd_deploy(ctx: Context, args) -> None:
     key_path = None
     checked = None
     async with ctx.chain() as chain:
+        needed = storage_cost(len(code), await chain.storage_byte_cost())
+        if initial_balance is not None and initial_balance < needed:
+            raise GuardctlError(f"--initial-balance {format_near(initial_balance)} cannot pay for the guard's storage; "
+                                f"it needs at least {format_near(needed)} for {len(code)} bytes of code and its state")
         check_keys_stay_valid(public_keys, await chain.block_time(), f"deploy with the keys of {' '.join(args.keys)}")
         if not args.skip_preflight:
             ctx.out.progress("trying deploy, init and a verify on the embedded engine first")
@@ -330,8 +336,10 @@ async def cmd_register(ctx: Context, args) -> None:
     guard = ctx.require_guard()
     router = check_account_id(args.router, "--router")
     name = check_guard_name(args.issuer)
-    deposit = parse_near_option(args.deposit, "--deposit") if args.deposit else ROUTER_DEPOSIT
+    deposit = parse_near_option(args.deposit, "--deposit") if args.deposit else None
     async with ctx.chain() as chain:
+        if deposit is None:
+            deposit = router_deposit(await chain.storage_byte_cost())
         identity = ctx.identity()
         await chain.check_signer(identity)
         await ctx.check_guard(chain, guard)

@@ -28,7 +28,8 @@ def test_reopening_restores_state_keys_nonces_blocks_and_outcomes(tmp_path):
         assert second.block("final") == seen["head"]
         assert second.block(seen["block"]["header"]["hash"]) == seen["block"]
         assert second.status()["sync_info"] == seen["status"]
-        assert second.tx_status(outcome["transaction"]["hash"], "alice.test.near") == outcome
+        # Ten blocks later the transaction is final.
+        assert second.tx_status(outcome["transaction"]["hash"], "alice.test.near") == {**outcome, "final_execution_status": "FINAL"}
 
         # It carries on: the old nonce is used up, the next one works, heights continue.
         nonce = seen["key"]["nonce"]

@@ -253,18 +253,29 @@ class Near:
 
     # -- reads
 
+    # Reads are `optimistic`: the tests read what the transaction they just sent (answered
+    # EXECUTED_OPTIMISTIC, as on nearcore) did, which `final` shows only two blocks later.
     def view(self, contract_id: str, method: str, args: Optional[dict] = None):
         answer = self.network.rpc("query", {
-            "request_type": "call_function", "finality": "final", "account_id": contract_id,
+            "request_type": "call_function", "finality": "optimistic", "account_id": contract_id,
             "method_name": method, "args_base64": base64.b64encode(json.dumps(args or {}).encode()).decode()})
         result = answer["result"]
         assert "error" not in result, result
         return json.loads(bytes(result["result"]))
 
     def code_hash(self, account_id: str) -> str:
-        answer = self.network.rpc("query", {"request_type": "view_account", "finality": "final",
+        answer = self.network.rpc("query", {"request_type": "view_account", "finality": "optimistic",
                                             "account_id": account_id})
         return answer["result"]["code_hash"]
+
+    def wait_until_final(self, timeout_s: float = 30.0) -> None:
+        """Wait until everything in the blocks made so far is final, polling as a client of nearcore must
+        before something that reads `final` (the issuer's checks of the guard) has to see it."""
+        target = self.network.rpc("block", {"finality": "optimistic"})["result"]["header"]["height"]
+        deadline = time.monotonic() + timeout_s
+        while self.network.rpc("block", {"finality": "final"})["result"]["header"]["height"] < target:
+            assert time.monotonic() < deadline, f"block {target} did not become final within {timeout_s:.0f}s"
+            time.sleep(0.05)
 
     def block_time(self) -> int:
         """The latest block's time in unix seconds: the clock the guard checks `exp` and key windows against."""

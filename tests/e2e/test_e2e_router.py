@@ -9,6 +9,8 @@ inside that transaction.
 """
 from __future__ import annotations
 
+import time
+
 import pytest
 from e2e_support import SIGN_PAYLOAD, SIGN_PAYLOAD_HEX, TGAS, deploy_guard
 
@@ -180,6 +182,23 @@ def test_token_expires_with_chain_time(deployment, near):
     rejected(deployment.verdict(token), "Token expired")
     # A token minted now, at the new chain time, is fine.
     accepted(deployment, deployment.verdict(deployment.token("k1")))
+
+
+def test_a_token_stamped_by_the_wall_clock_verifies_on_an_idle_node(deployment):
+    """An issuer stamps `nbf` with its own clock; blocks keep coming while nobody transacts, so the
+    guard's clock (the block time) keeps up with the wall and the token is valid at once."""
+    time.sleep(4)  # nobody sends anything
+    now = int(time.time())
+    key = deployment.keys["k1"]
+    token = deployment.guardctl.ok(
+        "token", "--key", key["private_pem"], "--kid", "k1", "--issuer", deployment.issuer, "--sub", "alice",
+        "--payload", SIGN_PAYLOAD_HEX, "--iat", now, "--nbf", now - 2, "--exp-in", 10**8, network=False).stdout.strip()
+    # A view (guardctl verify's dry run) reads the head block's time, which no transaction has just moved.
+    answer = deployment.near.view(deployment.guard, "verify", {
+        "issuer": deployment.issuer, "jwt": token, "sign_payload": list(SIGN_PAYLOAD),
+        "predecessor": deployment.relayer.account_id})
+    assert answer == [True, "alice"]
+    accepted(deployment, deployment.verdict(token))
 
 
 def test_unregister_removes_the_route(deployment, root, guardctl):

@@ -277,6 +277,7 @@ def test_rotation_drill(chain, issuer):
     # 3. The owner adds it on-chain, from the issuer's JWKS URL (the command the issuer printed).
     iss.as_owner("keys", "add", iss.settings.jwks_url, "--kid", k2)
     assert iss.guard_kids() == ["k1", k2]
+    iss.near.wait_until_final()  # the issuer checks the guard at `final`
 
     # 4. Switch signing; k1 starts retiring.
     step = iss.cli("keys", "rotate", "--guard", iss.guard, "--rpc", chain["network"].rpc_url)
@@ -336,9 +337,11 @@ def test_emergency_drill(chain, issuer):
     iss.as_owner("keys", "add", iss.settings.jwks_url, "--kid", k2)
     iss.as_owner("keys", "remove", "k1")
     assert iss.guard_kids() == [k2]
+    iss.near.wait_until_final()  # the issuer checks the guard at `final`
     code, _, err = iss.cli("keys", "activate", k2, "--guard", iss.guard, "--rpc", chain["network"].rpc_url, ok=False)
     assert code == 1 and "is paused" in err  # the check sees the guard is still paused
     iss.as_owner("unpause")
+    iss.near.wait_until_final()
     activated = iss.cli("keys", "activate", k2, "--guard", iss.guard, "--rpc", chain["network"].rpc_url)
     assert activated["kid"] == k2 and activated["previous"] is None
 

@@ -119,3 +119,26 @@ def test_a_foreign_key_file_is_refused(tmp_path):
     )
     assert refused.returncode != 0
     assert "is not the key of the chain" in refused.stderr
+
+
+def test_an_idle_node_keeps_its_clock_with_the_wall(tmp_path):
+    """With `localnet run`'s default clock (a block a second) blocks come while nobody sends anything,
+    so a token issued "now" is judged against "now", as on nearcore."""
+    node = RunningLocalnet(tmp_path / "home")
+    try:
+        start = rpc_call(node.url, "status", [])["result"]["sync_info"]["latest_block_height"]
+        time.sleep(3.5)
+        sync = rpc_call(node.url, "status", [])["result"]["sync_info"]
+        assert sync["latest_block_height"] >= start + 2
+        head = rpc_call(node.url, "block", {"finality": "optimistic"})["result"]["header"]
+        assert abs(head["timestamp"] - time.time_ns()) < 2 * 10**9
+        assert rpc_call(node.url, "client_config", None)["result"]["max_block_production_delay"] == "1s"
+    finally:
+        node.stop()
+
+
+def test_clock_options_are_checked(tmp_path):
+    run = subprocess.run([*localnet_command(), "run", "--home", str(tmp_path / "home"), "--block-time", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "--block-time must be positive" in run.stderr and "Traceback" not in run.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from localnet.primitives import NEAR, TERA
 from tests.contracts import built_contract
-from tests.rpc.wallet import KeyPair, py_near_account, run, unique_name
+from tests.rpc.wallet import KeyPair, py_near_account, run, unique_name, wait_until_final
 
 CALL_GAS = 300 * TERA
 
@@ -48,7 +48,9 @@ def call(network, pair, method: str, args: dict, deposit: int = 0):
         async with py_near_account(network.rpc_url, account_id, key) as account:
             return await account.function_call(account_id, method, args, gas=CALL_GAS, amount=deposit)
 
-    return run(go())
+    outcome = run(go())
+    wait_until_final(network.rpc_url, outcome)  # the tests read its effects with `finality: final`
+    return outcome
 
 
 def value_of(outcome) -> object:

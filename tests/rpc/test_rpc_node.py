@@ -18,9 +18,10 @@ import pytest
 from py_near.account import ViewFunctionError
 from py_near.exceptions.provider import InvalidNonce, UnknownAccount
 
+from localnet.borsh import decode_signed_transaction
 from localnet.primitives import AccessKey, AddKey, CreateAccount, FullAccess, FunctionCall, Transfer
 from tests.rpc.contracts import greeter_wasm
-from tests.rpc.wallet import KeyPair, RawRpc, error_of, py_near_account, run, unique_name
+from tests.rpc.wallet import KeyPair, RawRpc, error_of, py_near_account, run, unique_name, wait_until_final
 
 NEAR = 10**24
 TGAS = 10**12
@@ -49,6 +50,7 @@ def create_account(network, root_key: KeyPair, prefix: str, balance: int = 10 * 
 
     outcome = run(go())
     assert "SuccessValue" in outcome.status, outcome.status
+    wait_until_final(network.rpc_url, outcome)  # tests read the new account with `finality: final`
     return account_id, key
 
 
@@ -177,6 +179,7 @@ def test_change_method_result_and_logs_then_view(network, greeter, rpc):
     assert all(r.gas_burnt > 0 for r in outcome.receipt_outcome[:1])
     assert view.result == {"text": "hello"}
 
+    wait_until_final(network.rpc_url, outcome)
     state = rpc.result(
         "query", {"request_type": "view_state", "account_id": account_id, "prefix_base64": "", "finality": "final"}
     )
@@ -417,11 +420,15 @@ def test_send_tx_wait_until_and_async_broadcast(network, root_key, rpc):
     assert final["final_execution_status"] == "FINAL"
     assert final["status"] == {"SuccessValue": ""}
 
-    quick = rpc.result(
-        "send_tx",
-        {"signed_tx_base64": rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(1),)), "wait_until": "NONE"},
-    )
-    assert "final_execution_status" in quick
+    unsent = rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(1),))
+    quick = rpc.result("send_tx", {"signed_tx_base64": unsent, "wait_until": "NONE"})
+    # Answered before the transaction is in a block: nothing but the status.
+    assert quick == {"final_execution_status": "NONE"}
+    quick_hash = base58.b58encode(decode_signed_transaction(base64.b64decode(unsent)).hash).decode()
+    # A client waits for it (here until it executed) before reading the next nonce.
+    executed = rpc.result("tx", {"tx_hash": quick_hash, "sender_account_id": account_id, "wait_until": "EXECUTED_OPTIMISTIC"})
+    assert executed["final_execution_status"] in ("EXECUTED_OPTIMISTIC", "EXECUTED", "FINAL")
+    assert executed["status"] == {"SuccessValue": ""}
 
     signed = rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(1),))
     tx_hash = rpc.result("broadcast_tx_async", [signed])
@@ -449,6 +456,7 @@ def test_hand_built_multi_action_transaction(network, root_key, rpc):
     assert outcome["status"] == {"SuccessValue": ""}
     actions = outcome["transaction"]["actions"]
     assert actions[0] == "CreateAccount" and actions[2] == {"Transfer": {"deposit": str(NEAR)}}
+    wait_until_final(network.rpc_url, outcome)
     assert rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "final"})["amount"] == str(NEAR)
 
 
@@ -560,10 +568,11 @@ def test_patch_state_writes_account_key_and_data(network, rpc):
         },
     ]
     assert rpc.result("sandbox_patch_state", {"records": records}) == {}
-    account = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "final"})
+    # The patch is in the latest block; `final` reads see it two blocks later.
+    account = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "optimistic"})
     assert account["amount"] == str(7 * NEAR)
     assert rpc.access_key_nonce(account_id, key) == 0
-    state = rpc.result("query", {"request_type": "view_state", "account_id": account_id, "prefix_base64": "", "finality": "final"})
+    state = rpc.result("query", {"request_type": "view_state", "account_id": account_id, "prefix_base64": "", "finality": "optimistic"})
     assert state["values"] == [{"key": "aw==", "value": "dg=="}]
 
 
@@ -592,3 +601,29 @@ def test_py_near_can_send_many_transactions_in_a_row(network, root_key):
                 assert outcome.status == {"SuccessValue": ""}
 
     run(go())
+
+
+def test_protocol_config_holds_the_fees_and_price_the_node_charges(network, root_key, rpc):
+    config = rpc.result("EXPERIMENTAL_protocol_config", {"finality": "final"})["runtime_config"]
+    fees = config["transaction_costs"]
+    account_id, key = create_account(network, root_key, "fees")
+    tx = rpc.signed_transaction(account_id, key, network.root_account_id, (Transfer(1),))
+    outcome = rpc.result("broadcast_tx_commit", [tx])
+    # Converting a transaction burns the send fees of its receipt and actions (sender is not receiver).
+    send = fees["action_receipt_creation_config"]["send_not_sir"] + fees["action_creation_config"]["transfer_cost"]["send_not_sir"]
+    assert outcome["transaction_outcome"]["outcome"]["gas_burnt"] == send
+    assert int(config["storage_amount_per_byte"]) == 10**19
+
+
+def test_a_query_at_an_earlier_block_reads_that_blocks_state(network, root_key, rpc):
+    account_id, key = create_account(network, root_key, "history")
+    before = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "optimistic"})
+    outcome = rpc.result("broadcast_tx_commit", [rpc.signed_transaction(network.root_account_id, root_key, account_id,
+                                                                        (Transfer(NEAR),))])
+    assert outcome["status"] == {"SuccessValue": ""}
+    wait_until_final(network.rpc_url, outcome)
+    now = rpc.result("query", {"request_type": "view_account", "account_id": account_id, "finality": "final"})
+    assert int(now["amount"]) == int(before["amount"]) + NEAR
+    then = rpc.result("query", {"request_type": "view_account", "account_id": account_id,
+                                "block_id": before["block_height"]})
+    assert then == before

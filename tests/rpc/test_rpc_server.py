@@ -83,7 +83,7 @@ def test_a_chain_failure_is_an_internal_error_and_the_server_keeps_serving():
     class BrokenViewChain(Chain):
         """A real chain whose account view fails the way a bug would."""
 
-        def view_account(self, account_id):
+        def view_account(self, account_id, block_reference="optimistic"):
             raise RuntimeError("simulated bug")
 
     chain = BrokenViewChain(None)

@@ -5,7 +5,7 @@ import time
 
 from localnet.primitives import Transfer
 from tests.rpc.test_rpc_node import NEAR, create_account
-from tests.rpc.wallet import KeyPair, RawRpc, py_near_account, run
+from tests.rpc.wallet import KeyPair, RawRpc, py_near_account, run, wait_until_final
 
 TRANSFERS = 200
 PY_NEAR_TRANSFERS = 50
@@ -32,6 +32,7 @@ def test_transfers_per_second(network, capsys):
             assert outcome["status"] == {"SuccessValue": ""}
         elapsed = time.perf_counter() - started
 
+        wait_until_final(network.rpc_url, outcome)
         after_account = rpc.result("query", {"request_type": "view_account", "account_id": sender, "finality": "final"})
         assert rpc.access_key_nonce(sender, key) == first_nonce + TRANSFERS - 1
         assert before - int(after_account["amount"]) > TRANSFERS  # the deposits plus gas

@@ -115,13 +115,15 @@ class RawRpc:
         return base58.b58decode(self.result("status", [])["sync_info"]["latest_block_hash"])
 
     def access_key_nonce(self, account_id: str, key: KeyPair) -> int:
+        # `optimistic`: a transaction answered EXECUTED_OPTIMISTIC has moved the nonce
+        # in the head block; `final` trails it by two blocks on a real node.
         view = self.result(
             "query",
             {
                 "request_type": "view_access_key",
                 "account_id": account_id,
                 "public_key": key.public_key_text,
-                "finality": "final",
+                "finality": "optimistic",
             },
         )
         return view["nonce"]
@@ -150,6 +152,26 @@ class RawRpc:
         )
         signed = borsh.sign_transaction(transaction, (signing_key or key).sign)
         return base64.b64encode(borsh.encode_signed_transaction(signed)).decode()
+
+
+def wait_until_final(rpc_url: str, outcome: Any) -> dict:
+    """Wait, as a client of a real node must, until a transaction is FINAL; its outcome then.
+
+    A transaction answered EXECUTED_OPTIMISTIC has executed in the latest blocks,
+    which `finality: final` reads do not see yet (and on nearcore its refunds may
+    still be running); once the transaction is FINAL, they see everything it did.
+    `outcome` is py-near's TransactionResult or the RPC's outcome object.
+    """
+    from tests.network import rpc_call
+
+    if isinstance(outcome, dict):
+        tx_hash, signer_id = outcome["transaction"]["hash"], outcome["transaction"]["signer_id"]
+    else:
+        tx_hash, signer_id = outcome.transaction.hash, outcome.transaction.signer_id
+    answer = rpc_call(rpc_url, "tx", {"tx_hash": tx_hash, "sender_account_id": signer_id, "wait_until": "FINAL"})
+    assert "error" not in answer, answer["error"]
+    assert answer["result"]["final_execution_status"] == "FINAL", answer["result"]["final_execution_status"]
+    return answer["result"]
 
 
 def error_of(answer: dict) -> dict:
