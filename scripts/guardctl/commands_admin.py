@@ -259,7 +259,7 @@ async def cmd_settings_set(ctx: Context, args) -> None:
             raise GuardctlError(reason)
         if settings == current:
             ctx.out.result({"guard": guard, "settings": current, "changed": False},
-                           [*_settings_lines(current), "nothing to do: the settings are already these"])
+                           [*_settings_lines(current, guard), "nothing to do: the settings are already these"])
             return
         report = await chain.call(identity, guard, "set_settings", {"audience": audience, "issuers": issuers},
                                   gas=ctx.gas)

@@ -171,10 +171,11 @@ def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, g
         f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, verify of a valid test "
         'token answered [false, "Verification error"] (an exception in the guard, e.g. a custom rule failing on '
         "chain); nothing was sent (--skip-preflight sends it untried)"]
-    # Not a guard at all: its update_contract deploys it and the migrate call finds no such method.
+    # Not a guard at all: update_contract deploys it and the router's own `migrate` (upstream's,
+    # which the port follows) succeeds, but it has no get_public_keys.
     run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm))
     assert run.stderr_lines == [
-        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, update_contract failed: "
+        f"guardctl: error: refusing to upgrade {guard}: tried on the embedded engine first, get_public_keys failed: "
         "MethodResolveError(MethodNotFound); nothing was sent (--skip-preflight sends it untried)"]
     after = guardctl.ok("--guard", guard, "info", "--json").json()
     assert after["code_hash"] == before["code_hash"] == code_hash(guard_wasm.read_bytes())

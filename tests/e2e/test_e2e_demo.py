@@ -45,7 +45,7 @@ def test_demo_runs_every_step_and_stops_its_node():
     assert done.returncode == 0, output + done.stderr
     assert "✗" not in output
     expected = [
-        r"  building the guard and the router \(a few minutes the first time; cached afterwards\) \.\.\.",
+        r"  building the guard, the router, FastAuth and the MPC signer \(a few minutes the first time; cached afterwards\) \.\.\.",
         r"✓ build guard → build/guard\.wasm, \d+ KB",
         r"✓ start localnet → http://127\.0\.0\.1:\d+",
         rf"✓ deploy router → router\.test\.near, owner test\.near +{GAS}",
