@@ -169,19 +169,19 @@ class Chain:
         return await self._rpc(self._viewer.provider.get_account(account_id), f"cannot read {account_id}")
 
     async def view_code(self, account_id: str) -> bytes:
-        result = await self.rpc("query", {"request_type": "view_code", "finality": "final", "account_id": account_id},
+        result = await self.rpc("query", {"request_type": "view_code", "finality": "optimistic", "account_id": account_id},
                                 f"cannot read {account_id}'s code")
         return base64.b64decode(result["code_base64"])
 
     async def view_state(self, account_id: str) -> list[tuple[bytes, bytes]]:
         """Every storage record of a contract account, as (key, value) bytes."""
-        result = await self.rpc("query", {"request_type": "view_state", "finality": "final", "account_id": account_id,
+        result = await self.rpc("query", {"request_type": "view_state", "finality": "optimistic", "account_id": account_id,
                                           "prefix_base64": ""}, f"cannot read {account_id}'s storage")
         return [(base64.b64decode(item["key"]), base64.b64decode(item["value"])) for item in result["values"]]
 
     async def access_keys(self, account_id: str) -> list[dict]:
         """The account's access keys as the RPC lists them ({"public_key", "access_key"})."""
-        result = await self.rpc("query", {"request_type": "view_access_key_list", "finality": "final",
+        result = await self.rpc("query", {"request_type": "view_access_key_list", "finality": "optimistic",
                                           "account_id": account_id}, f"cannot read {account_id}'s access keys")
         return result["keys"]
 
@@ -217,7 +217,7 @@ class Chain:
     async def storage_byte_cost(self) -> int:
         """The network's storage staking price in yoctoNEAR per byte (its protocol config), read once."""
         if self._storage_byte_cost is None:
-            config = await self.rpc("EXPERIMENTAL_protocol_config", {"finality": "final"},
+            config = await self.rpc("EXPERIMENTAL_protocol_config", {"finality": "optimistic"},
                                     "cannot read the network's protocol config")
             try:
                 self._storage_byte_cost = int(config["runtime_config"]["storage_amount_per_byte"])

@@ -77,6 +77,13 @@ def router_wasm(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def plain_wasm(tmp_path_factory) -> Path:
+    """A contract with no `migrate` method (tests/contracts/callee)."""
+    entry = REPO_ROOT / "tests" / "contracts" / "callee" / "contract.py"
+    return build_contract(entry, tmp_path_factory.mktemp("wasm") / "callee.wasm").path
+
+
+@pytest.fixture(scope="session")
 def test_keys(guardctl, tmp_path_factory) -> dict:
     """Key pairs made by `guardctl keygen`: two RSA (kid rsa1, rsa2), one RSA-3072 (rsa3), one Ed25519 (ed1)."""
     folder = tmp_path_factory.mktemp("keys")

@@ -164,7 +164,7 @@ def test_upgrade_replaces_the_code_and_keeps_the_state(guardctl, guard, owner, g
 
 
 def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, guard, owner, guard_wasm,
-                                                                    broken_guard_wasm, router_wasm):
+                                                                    broken_guard_wasm, router_wasm, plain_wasm):
     before = guardctl.ok("--guard", guard, "info", "--json").json()
     run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(broken_guard_wasm))
     assert run.stderr_lines == [
@@ -180,8 +180,8 @@ def test_upgrade_refuses_code_that_cannot_verify_and_changes_nothing(guardctl, g
     after = guardctl.ok("--guard", guard, "info", "--json").json()
     assert after["code_hash"] == before["code_hash"] == code_hash(guard_wasm.read_bytes())
     assert after == before
-    # Sent untried, the chain refuses it as the copy did, and says what that means.
-    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(router_wasm),
+    # Sent untried, code without a migrate method is refused by the chain, which says what that means.
+    run = guardctl.fails("--account", owner.account_id, "--guard", guard, "upgrade", "--wasm", str(plain_wasm),
                          "--skip-preflight")
     assert "MethodResolveError(MethodNotFound)" in run.stderr and "it is not a guard" in run.stderr
     assert f"{guard} still runs its old code" in run.stderr and len(run.stderr_lines) == 1

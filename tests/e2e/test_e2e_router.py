@@ -192,7 +192,8 @@ def test_a_token_stamped_by_the_wall_clock_verifies_on_an_idle_node(deployment):
     key = deployment.keys["k1"]
     token = deployment.guardctl.ok(
         "token", "--key", key["private_pem"], "--kid", "k1", "--issuer", deployment.issuer, "--sub", "alice",
-        "--payload", SIGN_PAYLOAD_HEX, "--iat", now, "--nbf", now - 2, "--exp-in", 10**8, network=False).stdout.strip()
+        "--payload", SIGN_PAYLOAD_HEX, "--iat", now, "--nbf", now - 2, "--exp-in", 10**8,
+        "--aud", deployment.guard, network=False).stdout.strip()  # deploy binds the audience to the guard
     # A view (guardctl verify's dry run) reads the head block's time, which no transaction has just moved.
     answer = deployment.near.view(deployment.guard, "verify", {
         "issuer": deployment.issuer, "jwt": token, "sign_payload": list(SIGN_PAYLOAD),
