@@ -60,16 +60,21 @@ def forged(header: bytes, payload: bytes = b'{"sub":"x"}', signature: bytes = by
     return b64url(header) + "." + b64url(payload) + "." + b64url(signature)
 
 
-def _fill_header(make: Callable[[int], bytes], payload: bytes = b'{"sub":"x"}') -> bytes:
-    """The largest make(n) whose forged token still fits the token cap."""
-    low, high = 0, MAX_TOKEN
+def _largest(fits: Callable[[int], bool], high: int) -> int:
+    """The largest n in [0, high] with fits(n), for a `fits` that holds up to some n and then never."""
+    low = 0
     while low < high:
         middle = (low + high + 1) // 2
-        if len(forged(make(middle), payload)) <= MAX_TOKEN:
+        if fits(middle):
             low = middle
         else:
             high = middle - 1
-    return make(low)
+    return low
+
+
+def _fill_header(make: Callable[[int], bytes], payload: bytes = b'{"sub":"x"}') -> bytes:
+    """The largest make(n) whose forged token still fits the token cap."""
+    return make(_largest(lambda n: len(forged(make(n), payload)) <= MAX_TOKEN, MAX_TOKEN))
 
 
 def _names(count: int, *, same_hash: bool, bits: int = 16) -> list[str]:
@@ -141,14 +146,7 @@ def argument_cases() -> list[Case]:
         cases.append(Case("arguments", name, raw))
 
     def fill(make: Callable[[int], bytes]) -> bytes:
-        low, high = 0, MAX_ARGS
-        while low < high:
-            middle = (low + high + 1) // 2
-            if len(make(middle)) <= MAX_ARGS:
-                low = middle
-            else:
-                high = middle - 1
-        return make(low)
+        return make(_largest(lambda n: len(make(n)) <= MAX_ARGS, MAX_ARGS))
 
     for same in (False, True):
         label = "same hash" if same else "distinct hashes"
@@ -177,14 +175,8 @@ def genuine_cases(now_s: int) -> list[Case]:
             extra, sign_payload = make(n)
             return sign_token(key, dict(claims(now_s, sign_payload), **extra), kid=KID)
 
-        low, high = 0, MAX_TOKEN
-        while low < high:
-            middle = (low + high + 1) // 2
-            if len(token(middle)) <= MAX_TOKEN:
-                low = middle
-            else:
-                high = middle - 1
-        cases.append(Case("genuine token", name, _args(token(low), make(low)[1])))
+        largest = _largest(lambda n: len(token(n)) <= MAX_TOKEN, MAX_TOKEN)
+        cases.append(Case("genuine token", name, _args(token(largest), make(largest)[1])))
 
     # The payload holds at most claims.MAX_PAYLOAD_STRINGS strings; claims() has 7 (5 names, iss, sub).
     room = MAX_PAYLOAD_STRINGS - 7
