@@ -26,6 +26,8 @@ from typing import Optional
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from guard_core import txdecode
+
 from .clock import Clock
 from .config import PasswordAuthSection
 from .passwords import Passwords
@@ -95,8 +97,7 @@ def validate_near_account(account_id: Optional[str]) -> Optional[str]:
     """A NEAR account id by the guard decoder's own rules (None passes through)."""
     if account_id is None:
         return None
-    from .guard_bridge import guard_core
-    if not isinstance(account_id, str) or not guard_core("txdecode").is_account_id(account_id.encode()):
+    if not isinstance(account_id, str) or not txdecode.is_account_id(account_id.encode()):
         raise AccountError(f"{account_id!r} is not a NEAR account id")
     return account_id
 

@@ -11,8 +11,9 @@ Every token request goes through `Authorizer.check`, in this order:
    guard's `guard_core.policy.validate_policy` and evaluated by the guard's
    `guard_core.policy_check.check_payload` (one implementation on both sides:
    what the service refuses, the guard refuses with the same reason);
-5. optionally the guard's custom rule (`contract/custom_rules.py`), when
-   `authorization.run_guard_custom_rules` is on;
+5. optionally the guard's custom rule (`check_custom_rules` of the module
+   `authorization.guard_custom_rules_module`, by default `custom_rules`,
+   which is contract/custom_rules.py), when `authorization.run_guard_custom_rules` is on;
 6. the integrator's hook (`authorization.hook = "module:function"`, or
    `create_app(hooks=[...])`).
 
@@ -36,10 +37,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping, Optional
 
+from guard_core import policy as guard_policy, policy_check, txdecode
+
 from .accounts import Principal
 from .config import ConfigError, Settings
 from .errors import ApiError
-from .guard_bridge import GuardCoreMissing, guard_core
 
 RESERVED_CLAIMS = ("iss", "sub", "iat", "nbf", "exp", "jti", "fatxn", "aud")
 Hook = Callable[["IssueContext"], Optional[str]]
@@ -75,24 +77,11 @@ def load_hook(spec: str) -> Hook:
     return function
 
 
-def policy_evaluator():
-    """The guard core module whose `check_payload` evaluates a policy: `policy_check` (what the guard
-    imports in verify), or `policy` in cores that keep both halves in one module."""
-    for name in ("policy_check", "policy"):
-        try:
-            module = guard_core(name)
-        except GuardCoreMissing:
-            continue
-        if hasattr(module, "check_payload"):
-            return module
-    raise GuardCoreMissing("guard_core has no policy evaluator (policy_check.check_payload)")
-
-
 def validated_policy(policy: Optional[dict]) -> Optional[dict]:
     """The policy normalised by the guard's own validator (ConfigError when it refuses it)."""
     if policy is None:
         return None
-    normalised, reason = guard_core("policy").validate_policy(policy)
+    normalised, reason = guard_policy.validate_policy(policy)
     if reason is not None:
         raise ConfigError(f"policy: {reason}")
     return normalised
@@ -119,8 +108,6 @@ def describe(decoded: dict) -> dict:
 class Authorizer:
     def __init__(self, settings: Settings, hooks: Optional[list[Hook]] = None):
         self.settings = settings
-        self.txdecode = guard_core("txdecode")
-        self.policy_module = policy_evaluator()
         self.policy = validated_policy(settings.policy)
         self.allowed_subjects = settings.authorization.allowed_subjects
         self.hooks: list[Hook] = list(hooks or [])
@@ -128,7 +115,7 @@ class Authorizer:
             self.hooks.append(load_hook(settings.authorization.hook))
         self.custom_rule = None
         if settings.authorization.run_guard_custom_rules:
-            self.custom_rule = guard_custom_rule()
+            self.custom_rule = guard_custom_rule(settings.authorization.guard_custom_rules_module)
 
     @property
     def signer_claim(self) -> Optional[str]:
@@ -139,7 +126,7 @@ class Authorizer:
         if len(transaction) > limit:
             raise ApiError(413, "transaction_too_large", f"the transaction is {len(transaction)} bytes; "
                                                          f"at most {limit} are accepted")
-        decoded, error = self.txdecode.decode_payload(transaction)
+        decoded, error = txdecode.decode_payload(transaction)
         if decoded is None:
             raise ApiError(422, "undecodable_transaction",
                            f"the bytes are not a NEAR Transaction or DelegateAction (Borsh): {error}")
@@ -149,7 +136,7 @@ class Authorizer:
         if "*" not in self.allowed_subjects and context.principal.subject not in self.allowed_subjects:
             raise ApiError(403, "subject_not_allowed", "this subject may not request tokens")
         if self.policy is not None:
-            reason = self.policy_module.check_payload(self.policy, dict(context.claims), context.decoded)
+            reason = policy_check.check_payload(self.policy, dict(context.claims), context.decoded)
             if reason is not None:
                 raise ApiError(403, "policy_violation", reason)
         if self.custom_rule is not None:
@@ -166,16 +153,15 @@ class Authorizer:
                 raise ApiError(500, "hook_error", "an authorization hook tried to set a registered claim")
 
 
-def guard_custom_rule():
-    """contract/custom_rules.py's check_custom_rules, the guard's integrator rule."""
-    from .guard_bridge import contract_dir
-    import sys
-    folder = str(contract_dir())
-    if folder not in sys.path:
-        sys.path.append(folder)
+def guard_custom_rule(module_name: str):
+    """`check_custom_rules` of the guard's integrator rule module (by default contract/custom_rules.py,
+    installed as `custom_rules`)."""
     try:
-        module = importlib.import_module("custom_rules")
+        module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ConfigError(f"authorization.run_guard_custom_rules: cannot import contract/custom_rules.py: {err}") \
+        raise ConfigError(f"authorization.guard_custom_rules_module {module_name!r} cannot be imported: {err}") \
             from None
-    return module.check_custom_rules
+    rule = getattr(module, "check_custom_rules", None)
+    if not callable(rule):
+        raise ConfigError(f"authorization.guard_custom_rules_module {module_name!r} has no check_custom_rules")
+    return rule

@@ -12,7 +12,8 @@ import json
 import urllib.error
 import urllib.request
 
-from .guard_bridge import guard_core
+from guard_core import keys as guard_keys
+
 from .signing_keys import guard_key
 
 TIMEOUT_S = 15.0
@@ -67,7 +68,7 @@ def guard_trusts(rpc_url: str, guard: str, jwk: dict) -> tuple[bool, str]:
     key = matching[0]
     if key.get("kid") not in (None, jwk["kid"]):
         return False, f"{guard} holds this key under kid {key.get('kid')!r}, not {jwk['kid']!r}"
-    if not guard_core("keys").is_active(key, block_time(rpc_url)):
+    if not guard_keys.is_active(key, block_time(rpc_url)):
         return False, f"{guard} holds key {jwk['kid']}, but outside its validity window at the chain's time"
     try:
         paused = view(rpc_url, guard, "is_paused")

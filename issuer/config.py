@@ -251,8 +251,10 @@ class AuthorizationSection(_Section):
     max_transaction_bytes: int = Field(1024, ge=16, le=4096)
     # Which subjects may ask for tokens: "*" (every authenticated user) or a list.
     allowed_subjects: list[str] = ["*"]
-    # Also run the guard's own integrator rule (contract/custom_rules.py) before issuing.
+    # Also run the guard's own integrator rule before issuing: `check_custom_rules` of the module
+    # named here (the project installs contract/custom_rules.py as `custom_rules`).
     run_guard_custom_rules: bool = False
+    guard_custom_rules_module: str = "custom_rules"
 
 
 class AuditSection(_Section):

@@ -39,9 +39,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from guard_core import keys as guard_keys
+
 from .clock import Clock
 from .config import Settings
-from .guard_bridge import guard_core
 from . import secrets_box
 from .secrets_box import SecretBox
 from .storage import Store, meta, signing_keys
@@ -132,7 +133,7 @@ def _info(row) -> KeyInfo:
 
 
 def validate_with_guard(jwk: dict) -> None:
-    _, reason = guard_core("keys").validate_public_key(guard_key(jwk))
+    _, reason = guard_keys.validate_public_key(guard_key(jwk))
     if reason is not None:
         raise KeyError_(f"the guard would refuse key {jwk['kid']}: {reason}")
 

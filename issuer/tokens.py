@@ -14,7 +14,8 @@ import secrets
 
 import jwt
 
-from .guard_bridge import guard_core
+from guard_core import jws
+
 from .signing_keys import Signer
 
 
@@ -23,7 +24,7 @@ def new_jti() -> str:
 
 
 def max_token_bytes() -> int:
-    return guard_core("jws").MAX_TOKEN_BYTES
+    return jws.MAX_TOKEN_BYTES
 
 
 def mint(signer: Signer, claims: dict) -> str:

@@ -21,13 +21,14 @@ import hashlib
 import json
 import math
 import random
-import sys
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+# guard_core (pure Python) names the reasons and limits the Wasm must honour.
+from guard_core import claims as core_claims, reasons  # noqa: F401  (reasons re-exported for the tests)
 from localnet import borsh
 from localnet.chain import Chain, ContractError, KeyPair, TxResult
 from localnet.primitives import (
@@ -48,10 +49,6 @@ GUARD_DIR = REPO / "contract"
 GUARD_WASM = REPO / "build" / "guard.wasm"
 KEY_CACHE = REPO / ".cache" / "guard-tests" / "keys"
 
-# guard_core (pure Python) names the reasons and limits the Wasm must honour.
-if str(GUARD_DIR) not in sys.path:
-    sys.path.insert(0, str(GUARD_DIR))
-from guard_core import claims as core_claims, reasons  # noqa: E402,F401  (reasons re-exported for the tests)
 
 ROOT = "test.near"
 GUARD = "guard.test.near"

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
+from guard_core import settings as guard_settings
+
 from .chain import Chain
 from .commands_lifecycle import gas_line
 from .context import Context, check_account_id
-from .core_bridge import guard_core_module
 from .errors import GuardctlError
 from .public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set,
                           window_text)
@@ -254,7 +255,7 @@ async def cmd_settings_set(ctx: Context, args) -> None:
         # fields are sent back as they are.
         audience = None if args.clear_audience else (args.audience if args.audience is not None else current.get("audience"))
         issuers = None if args.clear_issuers else (args.issuer or current.get("issuers"))
-        settings, reason = guard_core_module("settings").validate_settings(audience, issuers)
+        settings, reason = guard_settings.validate_settings(audience, issuers)
         if reason is not None:
             raise GuardctlError(reason)
         if settings == current:

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from guard_core import settings as guard_settings
 from py_near import transactions
 
 from .amounts import YOCTO_PER_NEAR, format_gas, format_near, parse_near
 from .chain import NO_CODE_HASH, TxReport, code_hash_of
 from .context import Context, check_account_id
-from .core_bridge import REPO_ROOT, guard_core_module
+from .build import REPO_ROOT
 from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
 from . import preflight
 from .errors import ChainFailure, GuardctlError
@@ -150,7 +151,7 @@ async def cmd_deploy(ctx: Context, args) -> None:
         check_lockable(guard, owner)
     # Everything that can be checked offline is, before any transaction.
     public_keys = validate_key_set(load_keys(args.keys, kid=args.kid, warn=ctx.out.warn), " ".join(args.keys))
-    settings, reason = guard_core_module("settings").validate_settings(deploy_audience(ctx, guard, args),
+    settings, reason = guard_settings.validate_settings(deploy_audience(ctx, guard, args),
                                                                        args.issuer or None)
     if reason is not None:
         raise GuardctlError(reason)

@@ -31,13 +31,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
 
+from guard_core import policy as policy_core
+
 from .amounts import GAS_PER_TGAS, format_gas, format_near, parse_near
 from .chain import Chain
 from .commands_admin import _as_owner
 from .commands_dev import read_token
 from .commands_lifecycle import gas_line
 from .context import Context
-from .core_bridge import guard_core_module
 from .errors import GuardctlError
 
 AMOUNT_FIELDS = ("max_deposit_per_action", "max_deposit_total")
@@ -140,7 +141,6 @@ def load_policy(path: str) -> dict:
     suffix = file.suffix.lower()
     toml = True if suffix == ".toml" else False if suffix == ".json" else None
     raw = parse_policy_text(text, path, toml=toml)
-    policy_core = guard_core_module("policy")
     normalised, reason = policy_core.validate_policy(raw)
     if reason is not None:
         fields = {policy_core.BAD_AMOUNT: ("max_deposit_per_action", "max_deposit_total"),

@@ -15,10 +15,10 @@ import json
 from pathlib import Path
 
 import base58
+from guard_core import txdecode
 
 from .amounts import GAS_PER_TGAS, format_near, parse_near
 from .context import Context, check_account_id
-from .core_bridge import guard_core_module
 from .errors import GuardctlError
 
 DEFAULT_CALL_TGAS = 30
@@ -132,7 +132,7 @@ async def cmd_tx(ctx: Context, args) -> None:
         raise GuardctlError("--nonce must be between 0 and 2^64 - 1")
     transaction = Transaction(signer, _public_key(public_key), nonce, receiver, _block_hash(block_hash), (action,))
     data = borsh.encode_transaction(transaction)
-    decoded, error = guard_core_module("txdecode").decode_payload(data)
+    decoded, error = txdecode.decode_payload(data)
     if error is not None:  # both sides are this project's code: a bug, not a user error
         raise GuardctlError(f"the guard's decoder refuses the bytes built: {error}")
     try:

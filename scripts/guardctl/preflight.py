@@ -26,9 +26,9 @@ from typing import Optional
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from guard_core import reasons
 
 from .chain import code_hash_of
-from .core_bridge import guard_core_module
 from .errors import GuardctlError, describe_failure, one_line
 
 NEAR = 10**24
@@ -136,7 +136,6 @@ def _probe_verify(sandbox: _Sandbox, guard: str, owner: str) -> list:
         raise _Refused(f"verify answered {json.dumps(answer)[:120]}, not [bool, string]")
     if answer == [True, PROBE_SUBJECT]:
         return answer
-    reasons = guard_core_module("reasons")
     built_in = (answer[1] in reasons.VERIFY_REASONS or answer[1] in SHELL_REASONS
                 or answer[1].startswith(("Policy:", "Claim mode:")))
     if answer[0] is False and (answer[1] == reasons.CUSTOM_CLAIMS_REJECTED or not built_in):

@@ -23,8 +23,8 @@ from typing import Callable, Optional
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from guard_core import keys as keys_core
 
-from .core_bridge import guard_core_module
 from .errors import GuardctlError
 from .times import format_time
 
@@ -241,7 +241,6 @@ def apply_kid(keys: list[dict], kid: Optional[str], where: str) -> list[dict]:
 
 
 def validate_key(key: dict, where: str) -> dict:
-    keys_core = guard_core_module("keys")
     normalised, reason = keys_core.validate_public_key(key)
     if reason is not None:
         label = f" {key.get('kid')!r}" if isinstance(key, dict) and "kid" in key else ""
@@ -252,7 +251,7 @@ def validate_key(key: dict, where: str) -> dict:
 
 
 def validate_key_set(keys: list[dict], where: str) -> list[dict]:
-    normalised, reason = guard_core_module("keys").validate_public_keys(keys)
+    normalised, reason = keys_core.validate_public_keys(keys)
     if reason is not None:
         raise GuardctlError(f"{where}: the key set is not acceptable to the guard: {reason}")
     return normalised
@@ -262,7 +261,7 @@ def check_keys_stay_valid(keys: list[dict], now: int, change: str) -> None:
     """Refuse, before sending, a key change the guard would refuse: one after which
     no key is valid at chain time `now`, or whose windows leave a hole later
     (guard_core.keys.validity_gap, the contract's own rule)."""
-    gap = guard_core_module("keys").validity_gap(keys, now)
+    gap = keys_core.validity_gap(keys, now)
     if gap is None:
         return
     start, end = gap

@@ -11,19 +11,16 @@ import functools
 import http.server
 import json
 import shutil
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-from cli_support import GuardctlRunner, create_funded_account, deploy_contract, unique_name  # noqa: E402
-from guardctl.build import build_contract  # noqa: E402
-from guardctl.credentials import Identity, parse_secret_key  # noqa: E402
+from tests.cli.cli_support import GuardctlRunner, create_funded_account, deploy_contract, unique_name
+from guardctl.build import build_contract
+from guardctl.credentials import Identity, parse_secret_key
 
 GUARD_ENTRY = REPO_ROOT / "contract" / "guard.py"
 ROUTER_ENTRY = REPO_ROOT / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py"

@@ -9,7 +9,7 @@ import subprocess
 
 import base58
 
-from cli_support import GUARDCTL, REPO_ROOT, unique_name, with_custom_section
+from tests.cli.cli_support import GUARDCTL, REPO_ROOT, unique_name, with_custom_section
 from guardctl.credentials import generate_identity, save_identity
 
 ISSUER = "https://idp.example/"

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from cli_support import unique_name
+from tests.cli.cli_support import unique_name
 
 
 def free_port() -> int:

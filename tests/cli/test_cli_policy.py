@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cli_support import unique_name
+from tests.cli.cli_support import unique_name
 from localnet import borsh
 from localnet.primitives import FunctionCall, Transaction, Transfer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 
-from cli_support import NEAR, deploy_contract
+from tests.cli.cli_support import NEAR, deploy_contract
 
 ISSUER = "https://login.example.com/"
 

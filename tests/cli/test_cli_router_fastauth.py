@@ -6,7 +6,7 @@ are then used); these cover deploying to existing accounts and the refusals.
 from __future__ import annotations
 
 import pytest
-from cli_support import unique_name
+from tests.cli.cli_support import unique_name
 
 from tests.contracts import built_contract
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jwt
 
-from cli_support import unique_name
+from tests.cli.cli_support import unique_name
 
 ISSUER = "https://idp.example/"
 PAYLOAD = "0a0b0c0d"

@@ -12,7 +12,7 @@ import hashlib
 import base58
 import pytest
 
-from cli_support import REPO_ROOT, deploy_contract, unique_name, with_custom_section
+from tests.cli.cli_support import REPO_ROOT, deploy_contract, unique_name, with_custom_section
 from guardctl import build as builder
 from guardctl import source_metadata
 from guardctl.commands_verify_code import compare

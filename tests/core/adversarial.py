@@ -4,7 +4,7 @@ guard must give.
 Used by the CPython core tests, the MicroPython self-check, and (later) the
 Wasm tests, which should configure the guard from the same `CorpusContext`:
 
-    from adversarial import default_context, build_corpus
+    from tests.core.adversarial import default_context, build_corpus
     context = default_context()
     # guard: public_keys=context.public_keys, audience=context.audience,
     #        issuer=context.issuer; block time context.now
@@ -18,17 +18,12 @@ failing at the signature.
 """
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import core_support  # noqa: E402
-from core_support import b64url, eddsa_key, rs256_key, sign_jws  # noqa: E402
-from guard_core import reasons  # noqa: E402
+from tests.core import core_support
+from tests.core.core_support import b64url, eddsa_key, rs256_key, sign_jws
+from guard_core import reasons
 
 RSA_KID = "rsa-main"
 ED_KID = "ed-main"

@@ -1,13 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import core_support  # noqa: E402
+from tests.core import core_support
 
 
 @pytest.fixture(scope="session", params=[2048, 3072, 4096], ids=lambda bits: f"rsa{bits}")

@@ -9,7 +9,6 @@ import base64
 import functools
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -19,11 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_DIR = ROOT / "contract"
-if str(CONTRACT_DIR) not in sys.path:
-    sys.path.insert(0, str(CONTRACT_DIR))
 
-import guard_core  # noqa: E402
-from guard_core import reasons  # noqa: E402
+import guard_core
+from guard_core import reasons
 
 AUTH0_VECTOR_PATH = Path(__file__).resolve().parents[1] / "vectors" / "auth0-rs256.json"
 

@@ -2,9 +2,9 @@ from collections import Counter
 
 import pytest
 
-import adversarial
+from tests.core import adversarial
 import guard_core
-from core_support import ed25519_verify, sha256
+from tests.core.core_support import ed25519_verify, sha256
 from guard_core import reasons
 
 CONTEXT = adversarial.default_context()

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core_support import HYPOTHESIS, b64url, reference_b64url_decode
+from tests.core.core_support import HYPOTHESIS, b64url, reference_b64url_decode
 from guard_core import b64url as core_b64url
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

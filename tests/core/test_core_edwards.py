@@ -4,7 +4,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from core_support import ed25519_private_key
+from tests.core.core_support import ed25519_private_key
 from guard_core import edwards, reasons
 from guard_core.keys import validate_public_key
 

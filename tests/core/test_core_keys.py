@@ -1,6 +1,6 @@
 import pytest
 
-from core_support import NOW, eddsa_key, ed25519_private_key, modulus_bytes, rs256_key, rsa_private_key
+from tests.core.core_support import NOW, eddsa_key, ed25519_private_key, modulus_bytes, rs256_key, rsa_private_key
 from guard_core import keys, reasons, validate_public_key, validate_public_keys
 
 

@@ -12,13 +12,14 @@ import json
 import os
 import random
 import subprocess
+import sys
 
 import jwt as pyjwt
 import pytest
 
-import adversarial
-import core_support
-from core_support import (
+from tests.core import adversarial
+from tests.core import core_support
+from tests.core.core_support import (
     CONTRACT_DIR,
     ISSUER,
     NOW,
@@ -36,7 +37,7 @@ from core_support import (
 )
 import guard_core
 from guard_core import reasons
-from core_mpy_build import BuildUnavailable, micropython_binary
+from tests.core.core_mpy_build import BuildUnavailable, micropython_binary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -338,14 +339,11 @@ def test_selfcheck_script_also_runs_on_cpython(selfcheck_data, tmp_path):
     data = selfcheck_data
     data_path = tmp_path / "selfcheck.json"
     _write_data(data_path, data)
-    environment = dict(os.environ, PYTHONPATH=str(CONTRACT_DIR))
-    import sys
 
     result = subprocess.run(
         [sys.executable, os.path.join(HERE, "mpy_selfcheck.py"), str(data_path)],
         capture_output=True,
         text=True,
-        env=environment,
         timeout=120,
     )
     assert result.stdout.strip().splitlines()[-1].startswith("SELFCHECK OK"), result.stdout + result.stderr

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import guard_core
-from core_support import (
+from tests.core.core_support import (
     HYPOTHESIS,
     ISSUER,
     NOW,

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core_support import HYPOTHESIS, ed25519_private_key, ed25519_verify, modulus_bytes, rsa_private_key
+from tests.core.core_support import HYPOTHESIS, ed25519_private_key, ed25519_verify, modulus_bytes, rsa_private_key
 from guard_core import eddsa, rs256
 
 MESSAGE = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0"

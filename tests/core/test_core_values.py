@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core_support import HYPOTHESIS
+from tests.core.core_support import HYPOTHESIS
 from guard_core import values
 
 

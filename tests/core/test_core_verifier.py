@@ -6,7 +6,7 @@ import jwt as pyjwt
 import pytest
 
 import guard_core
-from core_support import (
+from tests.core.core_support import (
     ISSUER,
     NOW,
     SIGN_PAYLOAD,

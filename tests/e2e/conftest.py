@@ -8,21 +8,16 @@ binaries passes those to the same guardctl commands).
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from tests.e2e.e2e_support import Deployment, Guardctl, Near, deploy_guard, unique
+from guardctl.build import build_contract
+from guardctl.credentials import Identity
+from tests.contracts import built_contract
 
-from e2e_support import Deployment, Guardctl, Near, deploy_guard, unique  # noqa: E402
-from guardctl.build import build_contract  # noqa: E402
-from guardctl.credentials import Identity  # noqa: E402
-from tests.contracts import built_contract  # noqa: E402
-
-REPO_ROOT = HERE.parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

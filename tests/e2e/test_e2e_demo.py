@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from e2e_support import REPO_ROOT
+from tests.e2e.e2e_support import REPO_ROOT
 
 DEMO = [sys.executable, str(REPO_ROOT / "scripts" / "demo.py")]
 DEMO_TIMEOUT_S = 900  # the first run after a source change compiles contracts; later runs take seconds

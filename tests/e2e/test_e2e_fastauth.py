@@ -13,7 +13,7 @@ import hashlib
 import json
 
 import pytest
-from e2e_support import ONE_YOCTO, SIGN_PAYLOAD, TGAS, unique
+from tests.e2e.e2e_support import ONE_YOCTO, SIGN_PAYLOAD, TGAS, unique
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_support import SIGN_PAYLOAD, SIGN_PAYLOAD_HEX, TGAS, deploy_guard
+from tests.e2e.e2e_support import SIGN_PAYLOAD, SIGN_PAYLOAD_HEX, TGAS, deploy_guard
 
 
 def accepted(deployment, verdict, sub="alice"):

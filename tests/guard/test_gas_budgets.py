@@ -26,7 +26,7 @@ from tests.guard_support import (
     sample_sign_payload,
     sign_token,
 )
-from guard_core.keys import MAX_UNPINNED_RS256_WORK  # noqa: E402  (path set by guard_support)
+from guard_core.keys import MAX_UNPINNED_RS256_WORK
 
 # Tgas; the "measured" figures are bench/results.json's for the same build.
 CEILINGS_TGAS = {

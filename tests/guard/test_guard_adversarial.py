@@ -8,9 +8,7 @@ succeeds (no panic, no trap) and returns a JSON list of two.
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +23,7 @@ from tests.guard_support import (
     reasons,
     router_args,
 )
-
-CORE_TESTS = Path(__file__).resolve().parents[1] / "core"
-if str(CORE_TESTS) not in sys.path:
-    sys.path.insert(0, str(CORE_TESTS))
-
-import adversarial  # noqa: E402
+from tests.core import adversarial
 
 CONTEXT = adversarial.default_context()
 CORPUS = adversarial.build_corpus(CONTEXT)

@@ -32,7 +32,7 @@ from tests.guard_support import (
     sign_token,
 )
 
-from guard_core.claims import MAX_PAYLOAD_STRINGS  # noqa: E402  (path set by guard_support)
+from guard_core.claims import MAX_PAYLOAD_STRINGS
 
 MAX_TOKEN = 7168
 MAX_ARGS = 32768

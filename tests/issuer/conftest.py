@@ -12,10 +12,8 @@
 from __future__ import annotations
 
 import logging
-import sys
 import uuid
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -24,12 +22,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import fastapi.testclient  # noqa: F401
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-from issuer_support import MASTER_SECRET, PASSWORD, FakeIdentityProvider, fast_settings  # noqa: E402
-from postgres_server import PostgresUnavailable, create_database, drop_database, start_postgres  # noqa: E402
+from tests.issuer.issuer_support import MASTER_SECRET, PASSWORD, FakeIdentityProvider, fast_settings
+from tests.issuer.postgres_server import PostgresUnavailable, create_database, drop_database, start_postgres
 
 
 @pytest.fixture

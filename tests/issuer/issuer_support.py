@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from py_near_primitives import FunctionCallAction, Transaction, TransferAction
 
 from issuer.config import Settings, settings_from_dict
-from issuer.guard_bridge import guard_core
+from guard_core import verifier
 from issuer.signing_keys import b64url, guard_key
 
 MASTER_SECRET = b"test master secret, 32+ characters long, not for production"
@@ -86,7 +86,7 @@ def guard_verdict(token: str, payload: bytes, jwks: dict, issuer: str, now: int 
         except nacl.exceptions.BadSignatureError:
             return False
     keys = [guard_key(jwk) for jwk in jwks["keys"]]
-    return guard_core("verifier").verify_jwt(token, list(payload), keys, issuer, now or int(time.time()),
+    return verifier.verify_jwt(token, list(payload), keys, issuer, now or int(time.time()),
                                             lambda data: hashlib.sha256(data).digest(), ed25519_verify,
                                             audience=audience)
 
@@ -257,8 +257,7 @@ argon2_memory_kib = 8192
 argon2_time_cost = 1
 {extra_toml}
 """)
-        repo_root = Path(__file__).resolve().parents[2]
-        self.env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode(), "PYTHONPATH": str(repo_root)}
+        self.env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode()}
         self.env.pop("ISSUER_CONFIG", None)
         self.command = [sys.executable, "-m", "issuer", "--config", str(self.config)]
         self.process = None

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from issuer.app import create_app
-from issuer_support import PASSWORD, LiveServer, b64, bearer, fast_settings, login, transfer
+from tests.issuer.issuer_support import PASSWORD, LiveServer, b64, bearer, fast_settings, login, transfer
 
 
 # --------------------------------------------------------------------------- brute force
@@ -291,7 +291,7 @@ def test_no_secret_in_any_response_or_log(make_client, captured_logs, monkeypatc
     secrets_ = [PASSWORD, session["refresh_token"], refreshed["refresh_token"], session["access_token"],
                 refreshed["access_token"], issued["token"], "MASTER", private_pem.splitlines()[1],
                 str(private_numbers.d)[:40]]
-    from issuer_support import MASTER_SECRET
+    from tests.issuer.issuer_support import MASTER_SECRET
     secrets_.append(MASTER_SECRET.decode())
     public_surfaces = [client.get(path).text for path in ("/.well-known/jwks.json", "/.well-known/openid-configuration",
                                                            "/openapi.json", "/readyz", "/healthz")]

@@ -9,9 +9,9 @@ import jwt
 import pytest
 
 from issuer.config import ConfigError
-from issuer.guard_bridge import guard_core
+from guard_core import keys as guard_keys
 from issuer.signing_keys import guard_key
-from issuer_support import PASSWORD, b64, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
+from tests.issuer.issuer_support import PASSWORD, b64, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
 
 
 def test_login_issue_and_the_guard_core_accepts_the_token(client):
@@ -108,7 +108,7 @@ def test_public_documents(client):
     (key,) = jwks.json()["keys"]
     assert set(key) == {"kty", "n", "e", "alg", "use", "kid"} and key["e"] == "AQAB"
     # The JWKS is exactly what guardctl turns into guard keys, and the guard's validator accepts it.
-    assert guard_core("keys").validate_public_key(guard_key(key))[1] is None
+    assert guard_keys.validate_public_key(guard_key(key))[1] is None
     assert client.get("/healthz").json() == {"status": "ok", "database": None, "signing_key": None}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["signing_key"] == key["kid"]

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-import custom_issuer_guard as upstream
-from issuer_support import PASSWORD, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
-from issuer.guard_bridge import guard_core
+from tests.issuer import custom_issuer_guard as upstream
+from tests.issuer.issuer_support import PASSWORD, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
+from guard_core import rs256
 from issuer.signing_keys import guard_key
 
 GUARD_ACCOUNT = "guard.fastauth.testnet"
@@ -97,5 +97,5 @@ def test_upstream_accepts_a_short_signature_this_guard_refuses():
     short = signature[1:]
     assert upstream.verify_signature_from_components(message, short, n, b"\x01\x00\x01") is True
     digest = hashlib.sha256(message.encode()).digest()
-    assert guard_core("rs256").verify_digest(signature, digest, n) is True
-    assert guard_core("rs256").verify_digest(short, digest, n) is False
+    assert rs256.verify_digest(signature, digest, n) is True
+    assert rs256.verify_digest(short, digest, n) is False

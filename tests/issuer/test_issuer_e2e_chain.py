@@ -35,7 +35,7 @@ from issuer.clock import Clock
 from issuer.service import IssuerService
 from issuer.signing_keys import _aad
 from issuer.storage import signing_keys
-from issuer_support import MASTER_SECRET, NEAR, PASSWORD, TGAS, LiveServer, b64, fast_settings, free_port
+from tests.issuer.issuer_support import MASTER_SECRET, NEAR, PASSWORD, TGAS, LiveServer, b64, fast_settings, free_port
 from tests.contracts import built_contract
 from tests.e2e.e2e_support import Guardctl, Near, unique
 
@@ -236,7 +236,7 @@ def test_policy_is_enforced_by_the_service_and_by_the_guard(chain, issuer):
     assert iss.verify(response.json()["token"], inside)[0] == [True, "alice-sub", iss.url]
 
     # The token names the user's bound account; the policy's signer_claim ties it to the transaction's signer.
-    from issuer_support import decode_unverified
+    from tests.issuer.issuer_support import decode_unverified
     user = chain["user_account"].account_id
     assert decode_unverified(response.json()["token"])[1]["near_account_id"] == user
 

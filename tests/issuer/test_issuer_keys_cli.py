@@ -16,7 +16,7 @@ from issuer.cli import main
 from issuer.clock import Clock
 from issuer.config import ConfigError, load_settings
 from issuer.signing_keys import KeyError_
-from issuer_support import MASTER_SECRET, PASSWORD, fast_settings, free_port
+from tests.issuer.issuer_support import MASTER_SECRET, PASSWORD, fast_settings, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,19 +78,19 @@ def test_kid_rules(make_service):
 
 @pytest.mark.parametrize("bits", [2048, 3072, 4096])
 def test_rsa_sizes_the_guard_accepts(make_service, bits):
-    from issuer.guard_bridge import guard_core
+    from guard_core import keys as guard_keys
     from issuer.signing_keys import guard_key
 
     info = make_service(activate_key=False).keys.generate(rsa_bits=bits)
     key = guard_key(info.jwk)
     assert len(key["n"]) == bits // 8 and key["e"] == [1, 0, 1]
-    assert guard_core("keys").validate_public_key(key)[1] is None
+    assert guard_keys.validate_public_key(key)[1] is None
 
 
 def test_revocation_by_another_process_applies_to_the_next_token(make_client):
     """The CLI revokes in the database; the running service sees it on its very next request."""
     from issuer.service import IssuerService
-    from issuer_support import bearer, login, transfer
+    from tests.issuer.issuer_support import bearer, login, transfer
 
     client = make_client()
     client.service.accounts.add_user("alice", PASSWORD)
@@ -317,7 +317,7 @@ url = "sqlite:///{tmp_path / 'served.db'}"
 [keys]
 scrypt_n = 1024
 """)
-    env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode(), "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode()}
     env.pop("ISSUER_CONFIG", None)
     command = [sys.executable, "-m", "issuer", "--config", str(config)]
     assert subprocess.run([*command, "init"], env=env, capture_output=True, timeout=60).returncode == 0
@@ -343,7 +343,7 @@ scrypt_n = 1024
 
 
 def test_serve_refuses_to_start_with_a_wrong_secret(tmp_path):
-    env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode(), "PYTHONPATH": str(REPO_ROOT),
+    env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode(),
            "ISSUER__DATABASE__URL": f"sqlite:///{tmp_path / 'x.db'}", "ISSUER__KEYS__SCRYPT_N": "1024"}
     env.pop("ISSUER_CONFIG", None)
     subprocess.run([sys.executable, "-m", "issuer", "init"], env=env, capture_output=True, timeout=60, check=True)

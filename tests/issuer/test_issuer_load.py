@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from issuer_support import GENEROUS_LIMITS, ServedIssuer, guard_verdict, transfer
+from tests.issuer.issuer_support import GENEROUS_LIMITS, ServedIssuer, guard_verdict, transfer
 
 LOAD_SECONDS = min(30.0, float(os.environ.get("ISSUER_LOAD_SECONDS", "20")))
 LOAD_REQUESTS = int(os.environ.get("ISSUER_LOAD_REQUESTS", "4000"))

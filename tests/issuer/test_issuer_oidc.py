@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from issuer.clock import Clock
-from issuer_support import bearer, fast_settings, transfer
+from tests.issuer.issuer_support import bearer, fast_settings, transfer
 
 
 def oidc_client(make_client, idp, clock=None, **provider):
@@ -204,7 +204,7 @@ def test_id_token_times_use_the_issuers_clock(make_client, idp):
 
 
 def test_access_tokens_and_id_tokens_side_by_side(make_client, idp):
-    from issuer_support import PASSWORD, login
+    from tests.issuer.issuer_support import PASSWORD, login
 
     client = oidc_client(make_client, idp)
     client.service.accounts.add_user("alice", PASSWORD, subject="local-alice")

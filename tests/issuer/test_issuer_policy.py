@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from issuer.config import ConfigError
-from issuer.guard_bridge import guard_core
-from issuer_support import (NEAR, PASSWORD, TGAS, b64, bearer, decode_unverified, fast_settings, function_call,
+from guard_core import jws, policy as guard_policy, policy_check
+from tests.issuer.issuer_support import (NEAR, PASSWORD, TGAS, b64, bearer, decode_unverified, fast_settings, function_call,
                             login, transfer)
 
 POLICY = {
@@ -59,9 +59,8 @@ def test_transactions_outside_the_policy_are_refused_with_the_guards_reason(make
     assert response.status_code == 403
     assert response.json() == {"error": "policy_violation", "message": reason}
     # The very reason the guard gives on-chain, from the guard's own evaluator.
-    normalised, _ = guard_core("policy").validate_policy(POLICY)
-    from issuer.authorization import policy_evaluator
-    assert policy_evaluator().check_policy(normalised, {}, list(tx)) == reason
+    normalised, _ = guard_policy.validate_policy(POLICY)
+    assert policy_check.check_policy(normalised, {}, list(tx)) == reason
     (record,) = client.service.audit.tail(event="token_refused")
     assert record["detail"] == f"policy_violation: {reason}"
     # The check endpoint tells the same without a token.
@@ -229,28 +228,33 @@ def test_bad_hook_spec_is_a_config_error(make_service):
         make_service(fast_settings("sqlite://", authorization={"hook": "nocolon"}))
 
 
-def test_guard_custom_rule_runs_before_issuing(make_client, monkeypatch, tmp_path):
-    """With run_guard_custom_rules, the issuer applies contract/custom_rules.py too (here: a copy that refuses)."""
-    contract = tmp_path / "contract"
-    import shutil
-    from issuer.guard_bridge import contract_dir
-    shutil.copytree(contract_dir() / "guard_core", contract / "guard_core")
-    (contract / "custom_rules.py").write_text(
-        "def check_custom_rules(claims, sign_payload, predecessor):\n"
-        "    return None if claims.get('sub') == 'alice' else 'Custom: only alice'\n")
-    import sys
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delitem(sys.modules, "custom_rules", raising=False)
-    monkeypatch.setenv("ISSUER_CONTRACT_DIR", str(contract))
-    sys.path.insert(0, str(contract))
-    client = make_client(fast_settings("sqlite://", authorization={"run_guard_custom_rules": True}))
+def check_custom_rules(claims, sign_payload, predecessor):
+    """A guard custom rule for the test below: only alice."""
+    return None if claims.get("sub") == "alice" else "Custom: only alice"
+
+
+def test_guard_custom_rule_runs_before_issuing(make_client):
+    """With run_guard_custom_rules, the issuer applies the guard's integrator rule too: `check_custom_rules`
+    of the module named by guard_custom_rules_module (here this test module's, which refuses all but alice)."""
+    client = make_client(fast_settings("sqlite://", authorization={"run_guard_custom_rules": True,
+                                                                   "guard_custom_rules_module": __name__}))
     client.service.accounts.add_user("alice", PASSWORD, subject="alice")
     client.service.accounts.add_user("bob", PASSWORD, subject="bob")
     tx = {"transaction_hex": transfer().hex()}
     assert client.post("/v1/tokens", json=tx, headers=bearer(login(client, "alice")["access_token"])).status_code == 200
     response = client.post("/v1/tokens", json=tx, headers=bearer(login(client, "bob")["access_token"]))
     assert response.json() == {"error": "custom_rule_refused", "message": "Custom: only alice"}
-    monkeypatch.delitem(sys.modules, "custom_rules", raising=False)
+
+
+def test_the_installed_guard_rule_is_the_default(make_service):
+    """By default the rule is contract/custom_rules.py, installed as the module `custom_rules`."""
+    import custom_rules
+    from issuer.authorization import guard_custom_rule
+    assert guard_custom_rule(fast_settings("sqlite://").authorization.guard_custom_rules_module) \
+        is custom_rules.check_custom_rules
+    with pytest.raises(ConfigError, match="cannot be imported"):
+        make_service(fast_settings("sqlite://", authorization={"run_guard_custom_rules": True,
+                                                               "guard_custom_rules_module": "no_such_rules_xyz"}))
 
 
 def test_token_size_stays_within_the_guards_limit(make_client):
@@ -265,7 +269,7 @@ def test_token_size_stays_within_the_guards_limit(make_client):
     assert len(tx) == 1024
     response = client.post("/v1/tokens", json={"transaction_base64": b64(tx)}, headers=bearer(token))
     assert response.status_code == 200, response.text
-    assert len(response.json()["token"]) <= guard_core("jws").MAX_TOKEN_BYTES
+    assert len(response.json()["token"]) <= jws.MAX_TOKEN_BYTES
     too_big = function_call("alice.test.near", "wrap.test.near", "m", args=args + b"x")
     response = client.post("/v1/tokens", json={"transaction_base64": b64(too_big)}, headers=bearer(token))
     assert response.status_code == 413 and response.json()["error"] == "transaction_too_large"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from issuer_support import GENEROUS_LIMITS, ServedIssuer
+from tests.issuer.issuer_support import GENEROUS_LIMITS, ServedIssuer
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 # Everything schemathesis checks, except that any schema-valid body is accepted: a random hex string is

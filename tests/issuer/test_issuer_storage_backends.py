@@ -13,7 +13,7 @@ from issuer.config import Limit
 from issuer.ratelimit import DatabaseRateLimiter
 from issuer.secrets_box import MasterSecretError
 from issuer.storage import Store, signing_keys
-from issuer_support import MASTER_SECRET, PASSWORD, fast_settings
+from tests.issuer.issuer_support import MASTER_SECRET, PASSWORD, fast_settings
 
 
 def test_backend_is_the_one_asked_for(make_service, database_url):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -25,8 +24,6 @@ from localnet import primitives as lp
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT_DIR = REPO / "contract"
-if str(CONTRACT_DIR) not in sys.path:
-    sys.path.insert(0, str(CONTRACT_DIR))
 
 NEP461_PREFIX = (2**30 + 366).to_bytes(4, "little")
 AUTH0_VECTOR = Path(__file__).resolve().parents[1] / "vectors" / "auth0-rs256.json"

@@ -26,7 +26,7 @@ from tests.guard_support import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR
 
-from guard_core import claim as claim_core  # noqa: E402
+from guard_core import claim as claim_core
 
 PAYLOAD = P.transaction_v0([P.function_call()], receiver="wrap.near")[0]
 STORAGE_BYTE_COST = 10**19

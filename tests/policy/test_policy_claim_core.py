@@ -5,9 +5,8 @@ import hashlib
 
 import pytest
 
-from tests.policy import payloads as P  # noqa: F401  (puts contract/ on sys.path)
 
-from guard_core import claim  # noqa: E402
+from guard_core import claim
 
 
 def sha256(data: bytes) -> bytes:

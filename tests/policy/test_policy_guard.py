@@ -29,7 +29,7 @@ from tests.guard_support import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy  # noqa: E402
+from guard_core import policy
 
 TGAS = TERA
 

@@ -22,8 +22,7 @@ from tests.policy.payloads import CONTRACT_DIR, NEAR, TERA
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "mpy_policy_selfcheck.py"
-sys.path.insert(0, str(HERE.parent / "core"))
-from core_mpy_build import BuildUnavailable, micropython_binary  # noqa: E402
+from tests.core.core_mpy_build import BuildUnavailable, micropython_binary
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +96,7 @@ def _hash_cases() -> list:
 
 
 def _run(command: list[str], data_path: Path) -> list[str]:
-    env = dict(os.environ, MICROPYPATH=str(CONTRACT_DIR), PYTHONPATH=str(CONTRACT_DIR))
+    env = dict(os.environ, MICROPYPATH=str(CONTRACT_DIR))
     result = subprocess.run([*command, str(SCRIPT), str(data_path)], capture_output=True, text=True,
                             timeout=300, env=env)
     lines = result.stdout.splitlines()

@@ -17,8 +17,8 @@ from tests.ports.harness import FASTAUTH, GUARD, ISSUER, MPC, OWNER, ROUTER, STR
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import claim as claim_core  # noqa: E402
-from guard_core import policy  # noqa: E402
+from guard_core import claim as claim_core
+from guard_core import policy
 
 
 def guard_answer(world, result) -> list:

@@ -6,7 +6,7 @@ import pytest
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy, policy_check  # noqa: E402
+from guard_core import policy, policy_check
 
 CLAIMS = {"sub": "user-1", "iss": "https://issuer/", "exp": 2**40, "near_account": "alice.near"}
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA, Act
 
-from guard_core import txdecode  # noqa: E402  (payloads put contract/ on sys.path)
+from guard_core import txdecode
 
 
 def decode(data: bytes):

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import json
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
+from guard_core import values
+
 from .conftest import call, returned_text
-
-CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
-if str(CONTRACT_DIR) not in sys.path:
-    sys.path.insert(0, str(CONTRACT_DIR))
-
-from guard_core import values  # noqa: E402
 
 # --- json.loads -----------------------------------------------------------------
 
