@@ -27,7 +27,7 @@ from bench.scenarios import (
     storage_lock_yocto,
 )
 from guardctl.source_metadata import commit_of
-from tests.guard_support import GUARD, NEAR_YOCTO, REPO, build_guard
+from devkit.guard_chain import GUARD, NEAR_YOCTO, REPO, build_guard
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 

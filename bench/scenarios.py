@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from tests.guard_support import (
+from devkit import worst_case
+from devkit.guard_chain import (
     ALICE,
     OWNER,
     STORAGE_BYTE_COST,
@@ -157,12 +158,10 @@ def _verify_rs256_2048_policy(bench: Bench) -> int:
     return bench.verify(rsa_key(2048, 0), PAYLOAD, kid="k0")
 
 
-WORST_CASE_TGAS = 30.0  # the README's promise for any verify (tests/guard/test_worst_case_gas.py)
+WORST_CASE_TGAS = 30.0  # the README's promise for any verify (tests/guard/test_worst_case_gas.py, devkit/worst_case.py)
 
 
 def _verify_worst_case(bench: Bench) -> int:
-    from tests.guard import worst_case
-
     env = bench.fresh()
     setup, case = worst_case.combined_case(env.now_s)
     env.ok(OWNER, "set_public_keys", {"public_keys": setup.keys})
@@ -171,8 +170,6 @@ def _verify_worst_case(bench: Bench) -> int:
 
 
 def _verify_worst_forged(bench: Bench) -> int:
-    from tests.guard import worst_case
-
     bench.fresh()
     case = next(case for case in worst_case.argument_cases() if case.name == "sign_payload of floats")
     return bench.measure("verify", case.args, expect=[False, "Invalid signature"])

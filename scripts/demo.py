@@ -21,7 +21,7 @@ mock's deployment, which are plain NEAR transactions signed with py-near, as
 FastAuth's relayer would send them.
 
 The router and FastAuth are the test ports of Peersyst/fast-auth's contracts
-(tests/contracts/, faithful to upstream; see tests/ports/README.md); the MPC
+(devkit/ports/, faithful to upstream; see tests/ports/README.md); the MPC
 signer is a mock that answers at once with a signature-shaped value. Pass the
 real router's Wasm with --router-wasm to run the demo against it instead.
 """
@@ -43,12 +43,14 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
+from devkit.ports import port_entry
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ROUTER_PORT_ENTRY = REPO_ROOT / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py"
+ROUTER_PORT_ENTRY = port_entry("jwt_guard_router")
 ROUTER_PORT_WASM = REPO_ROOT / "build" / "test-ports" / "jwt_guard_router.wasm"
-FASTAUTH_PORT_ENTRY = REPO_ROOT / "tests" / "contracts" / "fastauth" / "fast_auth.py"
+FASTAUTH_PORT_ENTRY = port_entry("fastauth")
 FASTAUTH_PORT_WASM = REPO_ROOT / "build" / "test-ports" / "fast_auth.wasm"
-MPC_MOCK_ENTRY = REPO_ROOT / "tests" / "contracts" / "mpc_mock" / "mpc_mock.py"
+MPC_MOCK_ENTRY = port_entry("mpc_mock")
 MPC_MOCK_WASM = REPO_ROOT / "build" / "test-ports" / "mpc_mock.wasm"
 
 ISSUER = "https://issuer.example/"

@@ -19,11 +19,11 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 from tests.cli.cli_support import GuardctlRunner, create_funded_account, deploy_contract, unique_name
+from devkit.ports import port_entry
 from guardctl.build import build_contract
 from guardctl.credentials import Identity, parse_secret_key
 
 GUARD_ENTRY = REPO_ROOT / "contract" / "guard.py"
-ROUTER_ENTRY = REPO_ROOT / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py"
 NEAR = 10**24
 
 
@@ -70,7 +70,7 @@ def broken_guard_wasm(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def router_wasm(tmp_path_factory) -> Path:
-    return build_contract(ROUTER_ENTRY, tmp_path_factory.mktemp("wasm") / "jwt_guard_router.wasm").path
+    return build_contract(port_entry("jwt_guard_router"), tmp_path_factory.mktemp("wasm") / "jwt_guard_router.wasm").path
 
 
 @pytest.fixture(scope="session")

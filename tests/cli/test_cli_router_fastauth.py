@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from tests.cli.cli_support import unique_name
 
-from tests.contracts import built_contract
+from devkit.ports import built_port
 
 
 @pytest.fixture(scope="module")
 def fastauth_wasm():
-    return built_contract("fastauth")
+    return built_port("fastauth")
 
 
 def test_router_deploy_to_an_existing_account_then_refuses_to_redeploy(guardctl, make_account, root, router_wasm):

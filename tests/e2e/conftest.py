@@ -3,7 +3,7 @@
 The session's node is tests/conftest.py's `network` (localnet by default,
 near-sandbox or an existing node by environment). Contracts are real builds:
 the guard from contract/guard.py, and for the router, FastAuth and the MPC
-signer the test ports under tests/contracts/ (a user with FastAuth's release
+signer the ports under devkit/ports/ (a user with FastAuth's release
 binaries passes those to the same guardctl commands).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from tests.e2e.e2e_support import Deployment, Guardctl, Near, deploy_guard, unique
 from guardctl.build import build_contract
 from guardctl.credentials import Identity
-from tests.contracts import built_contract
+from devkit.ports import built_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,8 +44,8 @@ def root(near) -> Identity:
 def wasm() -> dict[str, Path]:
     """Wasm paths: the guard (contract/guard.py) and the router, FastAuth and MPC-mock ports (all cached builds)."""
     guard = build_contract(REPO_ROOT / "contract" / "guard.py", REPO_ROOT / "build" / "guard.wasm").path
-    return {"guard": guard, "router": built_contract("jwt_guard_router"),
-            "fastauth": built_contract("fastauth"), "mpc": built_contract("mpc_mock")}
+    return {"guard": guard, "router": built_port("jwt_guard_router"),
+            "fastauth": built_port("fastauth"), "mpc": built_port("mpc_mock")}
 
 
 @pytest.fixture(scope="session")

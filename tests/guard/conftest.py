@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.buildfixtures import contract_builder, guard_wasm  # noqa: F401  (session fixtures: builds)
-from tests.guard_support import GuardChain, matrix_public_keys
+from devkit.guard_chain import GuardChain, matrix_public_keys
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import hashlib
 import pytest
 
 from bench.scenarios import SCENARIOS, TGAS, run_scenarios
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     OWNER,
     b64url,

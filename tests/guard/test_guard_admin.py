@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from localnet.primitives import AccessKey, AddKey, CreateAccount, DeployContract, FullAccess, Transfer
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     BOB,
     EVENT_STANDARD,

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     expected_answer,
     ALICE,
     ARGUMENTS_TOO_LARGE,

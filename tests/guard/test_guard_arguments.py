@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     ARGUMENTS_TOO_LARGE,
     GUARD_ID,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     expected_answer,
     ALICE,
     ISSUER,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.scenarios import METADATA_TARGET_TGAS, TGAS
 from guardctl.source_metadata import git_snapshot
-from tests.guard_support import ALICE
+from devkit.guard_chain import ALICE
 
 REPO = Path(__file__).resolve().parents[2]
 GUARD_SOURCE = (REPO / "contract" / "guard.py").read_text()

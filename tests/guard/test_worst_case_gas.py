@@ -3,7 +3,7 @@
 The README promises it: no `verify` with arguments within the caps (32 KB of
 arguments, a 7,168-byte token), against any key set and policy the guard
 accepts, burns more than CEILING_TGAS -- forged and genuine tokens alike --
-and each answers `[bool, string]`. The inputs come from tests/guard/worst_case.py,
+and each answers `[bool, string]`. The inputs come from devkit/worst_case.py,
 which grows every axis that could be super-linear up to a cap; the admin-side
 findings that came with it (unsafe Ed25519 keys, policy limits, a trap on an
 error path) are pinned here too.
@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from tests.guard import worst_case
-from tests.guard_support import (
+from devkit import worst_case
+from devkit.guard_chain import (
     OWNER,
     build_guard,
     eddsa_public,
@@ -122,7 +122,7 @@ def test_four_4096_bit_keys_without_kid_need_a_kid(fresh):
     keys = [rs256_public(rsa_key(4096, i), kid=f"b{i}") for i in range(4)]
     fresh.ok(OWNER, "set_public_keys", {"public_keys": keys})
     payload = list(sample_sign_payload())
-    from tests.guard_support import claims, sign_token
+    from devkit.guard_chain import claims, sign_token
 
     token = sign_token(rsa_key(4096, 3), claims(fresh.now_s, payload))
     result, gas = _answer_and_gas(fresh, json.dumps(router_args(token, payload)).encode())

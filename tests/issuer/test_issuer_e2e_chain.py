@@ -36,7 +36,7 @@ from issuer.service import IssuerService
 from issuer.signing_keys import _aad
 from issuer.storage import signing_keys
 from tests.issuer.issuer_support import MASTER_SECRET, NEAR, PASSWORD, TGAS, LiveServer, b64, fast_settings, free_port
-from tests.contracts import built_contract
+from devkit.ports import built_port
 from tests.e2e.e2e_support import Guardctl, Near, unique
 
 REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def chain(network, network_name, tmp_path_factory):
     guard_wasm = build_contract(REPO_ROOT / "contract" / "guard.py", REPO_ROOT / "build" / "guard.wasm").path
     router = f"{unique('router')}.{near.root.account_id}"
     guardctl.ok("--account", near.root.account_id, "router", "deploy", "--create", "--router", router,
-                "--owner", near.root.account_id, "--wasm", built_contract("jwt_guard_router"))
+                "--owner", near.root.account_id, "--wasm", built_port("jwt_guard_router"))
     relayer = near.create_account("relayer", 50)
     user_account = near.create_account("alice", 5)
     return {"near": near, "guardctl": guardctl, "guard_wasm": guard_wasm, "router": router, "relayer": relayer,

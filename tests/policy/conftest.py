@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.buildfixtures import guard_wasm  # noqa: F401  (session fixture: builds contract/)
-from tests.guard_support import GuardChain, ed25519_key, eddsa_public, rs256_public, rsa_key
+from devkit.guard_chain import GuardChain, ed25519_key, eddsa_public, rs256_public, rsa_key
 
 
 @pytest.fixture(scope="session")

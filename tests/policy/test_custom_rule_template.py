@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from guardctl.build import build_contract
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     SUB,
     GuardChain,

@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     BOB,
     GUARD,

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     expected_answer,
     ALICE,
     GUARD,
@@ -115,7 +115,7 @@ def test_invalid_policies_are_refused(env, args, message):
 
 
 def test_init_with_a_policy_and_claim_mode(wasm):
-    from tests.guard_support import eddsa_public
+    from devkit.guard_chain import eddsa_public
 
     env = GuardChain(wasm, public_keys=[eddsa_public(ed25519_key(), kid="ed")],
                      init_extra={"policy": {"receivers": ["wrap.near"]}, "claim_mode": True})
@@ -130,7 +130,7 @@ def test_init_with_a_policy_and_claim_mode(wasm):
     ({"claim_mode": "yes"}, "Invalid arguments: claim_mode must be true or false"),
 ])
 def test_init_with_an_invalid_policy_fails_as_a_whole(wasm, extra, message):
-    from tests.guard_support import eddsa_public
+    from devkit.guard_chain import eddsa_public
 
     env = GuardChain(wasm)
     result = env.deploy([eddsa_public(ed25519_key(), kid="ed")], **extra)

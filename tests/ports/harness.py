@@ -9,7 +9,7 @@ Plain Python (no pytest), so benchmarks can reuse it:
 
 The guard is `contract/guard.py` built by `guardctl.build` with the patched
 runtime; the router, FastAuth and the MPC mock are the test contracts under
-tests/contracts/.
+devkit/ports/ (the caller and the scripted guard: tests/contracts/).
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Optional
 import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devkit.ports import port_entry
 from guardctl.build import build_contract
 from localnet.chain import Chain
 from localnet.primitives import (
@@ -34,14 +35,14 @@ from localnet.primitives import (
     FunctionCall,
     Transfer,
 )
-# Shared with the guard's own Wasm tests and the benchmark (tests/guard_support.py).
-from tests.guard_support import function_call, key_for, sample_sign_payload  # noqa: F401  (re-exported)
+# Shared with the guard's own Wasm tests and the benchmark.
+from devkit.guard_chain import function_call, key_for, sample_sign_payload  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = {
-    "router": REPO / "tests" / "contracts" / "jwt_guard_router" / "jwt_guard_router.py",
-    "fastauth": REPO / "tests" / "contracts" / "fastauth" / "fast_auth.py",
-    "mpc": REPO / "tests" / "contracts" / "mpc_mock" / "mpc_mock.py",
+    "router": port_entry("jwt_guard_router"),
+    "fastauth": port_entry("fastauth"),
+    "mpc": port_entry("mpc_mock"),
     "guard": REPO / "contract" / "guard.py",
     "relay": REPO / "tests" / "contracts" / "caller" / "contract.py",
     "scripted": REPO / "tests" / "contracts" / "scripted_guard" / "scripted_guard.py",

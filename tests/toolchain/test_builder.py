@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from nearc.analyzer import MPY_STDLIB_PACKAGES
 
+from devkit.ports import PORTS_DIR
 from guardctl import build as builder
 from guardctl.build import BuildError, BuildSettings, build_contract, find_entry, source_hash
 
@@ -189,7 +190,8 @@ def test_command_line_builds_a_folder(tiny, tmp_path, capsys):
 # --------------------------------------------------------------------------- lean stdlib settings
 
 CONTRACT_FOLDERS = [builder.REPO_ROOT / "contract"] + sorted(
-    path.parent for path in (builder.REPO_ROOT / "tests" / "contracts").glob("*/pyproject.toml"))
+    path.parent for path in (builder.REPO_ROOT / "tests" / "contracts").glob("*/pyproject.toml")) + sorted(
+    path.parent for path in PORTS_DIR.glob("*/pyproject.toml"))
 
 
 def imported_modules(folder: Path) -> set[str]:

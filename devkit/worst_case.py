@@ -20,7 +20,7 @@ import string
 from dataclasses import dataclass
 from typing import Callable
 
-from tests.guard_support import (
+from devkit.guard_chain import (
     ALICE,
     ISSUER,
     GuardChain,
@@ -257,7 +257,7 @@ def key_set_cases(now_s: int) -> list[tuple[Setup, Case]]:
     """Kid-less genuine tokens against the most costly key sets the guard
     still tries (guard_core.keys.MAX_UNPINNED_RS256_WORK), the right key last,
     and against the most keys of any kind."""
-    from tests.guard_support import ed25519_key, eddsa_public
+    from devkit.guard_chain import ed25519_key, eddsa_public
 
     payload = list(sample_sign_payload())
     result = []
@@ -289,7 +289,7 @@ def combined_case(now_s: int, *, bits: int = 2048) -> tuple[Setup, Case]:
     many actions as nearcore allows (txdecode.MAX_ACTIONS), all checked."""
     from guard_core.txdecode import MAX_ACTIONS
 
-    from tests.guard_support import token_of_length
+    from devkit.guard_chain import token_of_length
 
     rules = max_policy()
     count = 3 if bits == 2048 else 1
