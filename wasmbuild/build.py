@@ -22,7 +22,7 @@ module drives `nearc.builder.compile_contract` directly (nearc's CLI would run
 * builds that do not depend on where, when or by whom they run: nothing
   outside the inputs above reaches the Wasm (tests/toolchain/test_reproducible.py).
 
-Usable as `python -m guardctl.build CONTRACT [OUT.wasm]` (see `--help`).
+Usable as `python -m wasmbuild.build CONTRACT [OUT.wasm]` (see `--help`).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from typing import Iterator, Optional, Sequence
 
 from . import source_metadata
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = REPO_ROOT / ".cache"
 RUNTIME_PATCH_DIR = REPO_ROOT / "contract" / "runtime"
 RUNTIMES = ("patched", "stock")
@@ -335,7 +335,7 @@ def _build_command(entry: Path, contract_path: str, settings: BuildSettings, own
     target = contract_path or "."
     if find_entry(entry.parent).resolve() != entry:
         target = f"{contract_path}/{entry.name}" if contract_path else entry.name
-    command = ["python", "-m", "guardctl.build", target]
+    command = ["python", "-m", "wasmbuild.build", target]
     if settings.runtime != "patched":
         command += ["--runtime", settings.runtime]
     if settings.heap_size is not None:
@@ -721,7 +721,7 @@ def find_entry(contract: Path) -> Path:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m guardctl.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m wasmbuild.build", description=__doc__.splitlines()[0])
     parser.add_argument("contract", type=Path, nargs="?", help="contract folder or entry module")
     parser.add_argument("output", type=Path, nargs="?", help="Wasm to write (default: <folder>/build/<entry>.wasm)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="patched")

@@ -10,18 +10,18 @@ from typing import Optional
 
 from guard_core import settings as guard_settings
 from py_near import transactions
+from wasmbuild import build
 
 from .amounts import YOCTO_PER_NEAR, format_gas, format_near, parse_near
 from .chain import NO_CODE_HASH, TxReport, code_hash_of
 from .context import Context, check_account_id
-from .build import REPO_ROOT
 from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
 from . import preflight
 from .errors import ChainFailure, GuardctlError
 from .public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
 
-DEFAULT_CONTRACT = REPO_ROOT / "contract" / "guard.py"
-DEFAULT_WASM = REPO_ROOT / "build" / "guard.wasm"
+DEFAULT_CONTRACT = build.REPO_ROOT / "contract" / "guard.py"
+DEFAULT_WASM = build.REPO_ROOT / "build" / "guard.wasm"
 WASM_MAGIC = b"\0asm"
 # A transaction may be at most 1.5 MiB; leave room for the rest of it.
 MAX_WASM_IN_TRANSACTION = 1_500_000
@@ -64,8 +64,6 @@ def read_wasm(path: str) -> bytes:
 
 
 def build_wasm(ctx: Context, contract: Path, output: Path, *, runtime: str = "patched", force: bool = False):
-    from . import build  # the builder pulls in nearc's toolchain; only build/deploy need it
-
     ctx.out.progress(f"building {contract} (the first build takes a few minutes; later ones are cached)")
     # The builder reports on stdout, which belongs to guardctl's result (and
     # --json); its lines are progress, so they go where progress goes.

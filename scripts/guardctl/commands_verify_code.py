@@ -9,9 +9,13 @@ repository) is refused with an error line (exit code 1).
 """
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Optional
+
+from wasmbuild import build
+from wasmbuild.source_metadata import commit_of, git_snapshot
 
 from .chain import code_hash_of
 from .commands_lifecycle import DEFAULT_CONTRACT, build_wasm
@@ -61,14 +65,12 @@ def compare(account: str, deployed_hash: str, metadata, local_snapshot, local_me
             local_code_hash) -> tuple[bool, str]:
     """(match, line) for what the account runs against this checkout.
 
-    `local_snapshot` is guardctl.source_metadata.git_snapshot of the contract
+    `local_snapshot` is wasmbuild.source_metadata.git_snapshot of the contract
     folder, `local_metadata` the metadata this checkout's build carries, and
     `local_code_hash()` rebuilds and returns the code hash, called only when
     everything before the bytes agrees.  A checkout that cannot reproduce the
     recorded commit raises GuardctlError.
     """
-    from .source_metadata import commit_of
-
     build_info = metadata.get("build_info") if isinstance(metadata, dict) else None
     if not isinstance(build_info, dict) or not isinstance(build_info.get("source_code_snapshot"), str):
         return False, (f"differs: build info: {account}'s contract_source_metadata records no NEP-330 build_info, "
@@ -106,10 +108,6 @@ def compare(account: str, deployed_hash: str, metadata, local_snapshot, local_me
 
 
 async def cmd_verify_code(ctx: Context, args) -> Optional[int]:
-    import json
-
-    from .source_metadata import git_snapshot
-
     account = _target(ctx, args)
     contract = Path(args.contract)
     if not contract.is_file():
@@ -121,8 +119,6 @@ async def cmd_verify_code(ctx: Context, args) -> Optional[int]:
             metadata = await chain.view(account, "contract_source_metadata")
         except GuardctlError:
             metadata = None  # no such method, or it panics: reported as missing build info
-
-    from . import build
 
     metadata_text = build.contract_metadata(contract, build.build_settings(contract))
     if metadata_text is None:

@@ -18,7 +18,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from guardctl.build import build_contract, contract_cflags, find_entry, source_hash, BuildSettings
+from wasmbuild.build import build_contract, contract_cflags, find_entry, source_hash, BuildSettings
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 NODE_CONTRACTS = ("state", "caller", "callee", "panicker")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from guardctl.build import build_contract
+from wasmbuild.build import build_contract
 from devkit.guard_chain import (
     ALICE,
     SUB,
