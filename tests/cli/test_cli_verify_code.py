@@ -15,7 +15,7 @@ import pytest
 from tests.cli.cli_support import REPO_ROOT, deploy_contract, unique_name, with_custom_section
 from wasmbuild import build as builder
 from guardctl import source_metadata
-from guardctl.commands_verify_code import compare
+from guardctl.commands.verify_code import compare
 from guardctl.errors import GuardctlError
 from wasmbuild.source_metadata import Snapshot, git_snapshot
 

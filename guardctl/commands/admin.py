@@ -5,20 +5,15 @@ import json
 
 from guard_core import settings as guard_settings
 
-from .chain import Chain
-from .commands_lifecycle import gas_line
-from .context import Context, check_account_id
-from .errors import GuardctlError
-from .public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set,
+from ..chain import Chain
+from ..context import Context, check_account_id
+from ..errors import GuardctlError
+from ..public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set,
                           window_text)
-from .times import format_time, parse_time
-
-
-def _parse_time_option(text: str, option: str, now: int) -> int:
-    try:
-        return parse_time(text, now)
-    except ValueError as err:
-        raise GuardctlError(f"{option}: {err}") from None
+from ..inputs import parse_time_option
+from ..owner import as_owner
+from ..reports import gas_line
+from ..times import TIME_HELP, format_time
 
 
 def key_table(keys: list[dict], now: int) -> list[str]:
@@ -32,15 +27,6 @@ def key_table(keys: list[dict], now: int) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     return ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]
             for row in rows]
-
-
-async def _as_owner(ctx: Context, chain: Chain, method: str):
-    """(guard, identity) after checking the signer exists and owns the guard."""
-    guard = ctx.require_guard()
-    identity = ctx.identity()
-    await chain.check_signer(identity)
-    await ctx.require_owner(chain, guard, identity, method)
-    return guard, identity
 
 
 async def _keys_result(ctx: Context, chain: Chain, guard: str, headline: str, report=None) -> None:
@@ -77,10 +63,10 @@ async def cmd_keys_add(ctx: Context, args) -> None:
     async with ctx.chain() as chain:
         now = await chain.block_time()
         if args.not_before:
-            key["not_before"] = _parse_time_option(args.not_before, "--not-before", now)
+            key["not_before"] = parse_time_option(args.not_before, "--not-before", now)
         if args.not_after:
-            key["not_after"] = _parse_time_option(args.not_after, "--not-after", now)
-        guard, identity = await _as_owner(ctx, chain, "add_public_key")
+            key["not_after"] = parse_time_option(args.not_after, "--not-after", now)
+        guard, identity = await as_owner(ctx, chain, "add_public_key")
         current = await chain.view(guard, "get_public_keys")
         if any(thumbprint(existing) == thumbprint(key) for existing in current):
             raise GuardctlError(f"{guard} already has this key (thumbprint {thumbprint(key)})")
@@ -93,7 +79,7 @@ async def cmd_keys_add(ctx: Context, args) -> None:
 
 async def cmd_keys_remove(ctx: Context, args) -> None:
     async with ctx.chain() as chain:
-        guard, identity = await _as_owner(ctx, chain, "remove_public_key")
+        guard, identity = await as_owner(ctx, chain, "remove_public_key")
         current = await chain.view(guard, "get_public_keys")
         selector = args.key if args.key is not None else args.key_option
         index, key = find_key(current, selector)
@@ -114,7 +100,7 @@ async def cmd_keys_set(ctx: Context, args) -> None:
     where = " ".join(args.sources)
     keys = validate_key_set(load_keys(args.sources, kid=args.kid, warn=ctx.out.warn), where)
     async with ctx.chain() as chain:
-        guard, identity = await _as_owner(ctx, chain, "set_public_keys")
+        guard, identity = await as_owner(ctx, chain, "set_public_keys")
         check_keys_stay_valid(keys, await chain.block_time(), f"replace the key set with {where}")
         ctx.out.progress(f"replacing {guard}'s key set with {len(keys)} key(s)")
         report = await chain.call(identity, guard, "set_public_keys", {"public_keys": keys}, gas=ctx.gas)
@@ -125,11 +111,11 @@ async def cmd_keys_schedule(ctx: Context, args) -> None:
     (new_key,) = load_keys([args.add_key], kid=args.kid, warn=ctx.out.warn, single=True)
     async with ctx.chain() as chain:
         now = await chain.block_time()
-        at = _parse_time_option(args.at, "--at", now)
+        at = parse_time_option(args.at, "--at", now)
         if at <= now:
             raise GuardctlError(f"--at {format_time(at)} is not in the future (chain time {format_time(now)}); "
                                 f"use 'keys add' / 'keys remove' for an immediate change")
-        guard, identity = await _as_owner(ctx, chain, "set_public_keys")
+        guard, identity = await as_owner(ctx, chain, "set_public_keys")
         current = await chain.view(guard, "get_public_keys")
         if any(thumbprint(existing) == thumbprint(new_key) for existing in current):
             raise GuardctlError(f"{guard} already has the key from {args.add_key} (thumbprint {thumbprint(new_key)})")
@@ -170,7 +156,7 @@ async def cmd_owner_show(ctx: Context, args) -> None:
 async def cmd_owner_propose(ctx: Context, args) -> None:
     new_owner = check_account_id(args.new_owner, "NEW_OWNER")
     async with ctx.chain() as chain:
-        guard, identity = await _as_owner(ctx, chain, "propose_owner")
+        guard, identity = await as_owner(ctx, chain, "propose_owner")
         if not await chain.account_exists(new_owner):
             ctx.out.warn(f"{new_owner} does not exist on {ctx.network} yet; it must exist to accept")
         report = await chain.call(identity, guard, "propose_owner", {"new_owner": new_owner}, gas=ctx.gas)
@@ -203,7 +189,7 @@ async def cmd_owner_accept(ctx: Context, args) -> None:
 async def _set_paused(ctx: Context, paused: bool) -> None:
     method = "pause" if paused else "unpause"
     async with ctx.chain() as chain:
-        guard, identity = await _as_owner(ctx, chain, method)
+        guard, identity = await as_owner(ctx, chain, method)
         if await chain.view(guard, "is_paused") == paused:
             ctx.out.result({"guard": guard, "paused": paused, "changed": False},
                            f"{guard} is already {'paused' if paused else 'running'}; nothing to do")
@@ -249,7 +235,7 @@ async def cmd_settings_set(ctx: Context, args) -> None:
     if args.audience is None and not args.clear_audience and not args.issuer and not args.clear_issuers:
         raise GuardctlError("nothing to change: give --audience/--clear-audience and/or --issuer/--clear-issuers")
     async with ctx.chain() as chain:
-        guard, identity = await _as_owner(ctx, chain, "set_settings")
+        guard, identity = await as_owner(ctx, chain, "set_settings")
         current = await chain.view(guard, "get_settings")
         # set_settings replaces both fields (null clears one), so unchanged
         # fields are sent back as they are.
@@ -267,3 +253,52 @@ async def cmd_settings_set(ctx: Context, args) -> None:
         stored = await chain.view(guard, "get_settings")
     ctx.out.result({"guard": guard, "settings": stored, "transaction": report.as_json()},
                    [*_settings_lines(stored, guard), gas_line("set_settings", report)])
+
+
+def add_parsers(commands, command) -> None:
+    """keys, owner, pause, unpause, settings."""
+    keys = command(commands, "keys", None, "list and rotate the guard's public keys")
+    key_commands = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    sub = command(key_commands, "list", cmd_keys_list, "show the keys and whether each is active now")
+    sub.add_argument("--jwks", action="store_true", help="print the keys as a JWKS")
+    sub = command(key_commands, "add", cmd_keys_add, "add one key (owner)")
+    sub.add_argument("source", metavar="FILE|URL", help="PEM, JWK, JWKS file or JWKS URL")
+    sub.add_argument("--kid", help="kid for a kid-less key, or the kid to pick from a JWKS")
+    sub.add_argument("--not-before", metavar="TIME", help=f"key valid from ({TIME_HELP})")
+    sub.add_argument("--not-after", metavar="TIME", help="key valid until (exclusive)")
+    sub = command(key_commands, "remove", cmd_keys_remove, "remove one key by kid or thumbprint (owner)",
+                  "Remove one key. KID|THUMBPRINT may start with '-' (as about one thumbprint in 64 does); "
+                  "one that reads like an option of guardctl's goes as --kid=VALUE.")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("key", nargs="?", metavar="KID|THUMBPRINT",
+                       help="kid, or ≥ 8 leading characters of the thumbprint")
+    which.add_argument("--kid", dest="key_option", metavar="KID|THUMBPRINT", help="the same, as an option")
+    sub = command(key_commands, "set", cmd_keys_set, "replace the whole key set at once (owner)")
+    sub.add_argument("sources", nargs="+", metavar="FILE|URL", help="PEM, JWK, JWKS (file or URL), or keys list --json")
+    sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
+    sub = command(key_commands, "schedule", cmd_keys_schedule, "rotate keys at a set time (owner)",
+                  "One set_public_keys transaction that makes the new key valid from TIME and, with --retire, "
+                  "the old key invalid from the same TIME: no gap, no overlap.")
+    sub.add_argument("--add-key", required=True, metavar="FILE|URL", help="the incoming key")
+    sub.add_argument("--at", required=True, metavar="TIME", help=TIME_HELP)
+    sub.add_argument("--retire", metavar="KID|THUMBPRINT", help="the outgoing key")
+    sub.add_argument("--kid", help="kid for the incoming key, or the kid to pick from a JWKS")
+
+    owner = command(commands, "owner", None, "show or transfer ownership (two steps)")
+    owner_commands = owner.add_subparsers(dest="owner_command", metavar="ACTION", required=True)
+    command(owner_commands, "show", cmd_owner_show, "show the owner and any proposed owner")
+    sub = command(owner_commands, "propose", cmd_owner_propose, "propose a new owner (owner)")
+    sub.add_argument("new_owner", metavar="NEW_OWNER", help="the account that should take over")
+    command(owner_commands, "accept", cmd_owner_accept, "accept ownership (signed by the proposed owner)")
+
+    command(commands, "pause", cmd_pause, "emergency stop: every verify fails until unpause (owner)")
+    command(commands, "unpause", cmd_unpause, "resume verification (owner)")
+
+    settings = command(commands, "settings", None, "show or change the required audience and issuer allow-list")
+    settings_commands = settings.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    command(settings_commands, "show", cmd_settings_show, "show the settings")
+    sub = command(settings_commands, "set", cmd_settings_set, "change the settings (owner); unmentioned ones stay")
+    sub.add_argument("--audience", help="require this aud in every token")
+    sub.add_argument("--clear-audience", action="store_true", help="stop checking aud")
+    sub.add_argument("--issuer", action="append", metavar="ISS", help="issuer allow-list entry (repeatable; replaces the list)")
+    sub.add_argument("--clear-issuers", action="store_true", help="drop the issuer allow-list")

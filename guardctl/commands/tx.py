@@ -17,9 +17,9 @@ from pathlib import Path
 import base58
 from guard_core import txdecode
 
-from .amounts import GAS_PER_TGAS, format_near, parse_near
-from .context import Context, check_account_id
-from .errors import GuardctlError
+from ..amounts import GAS_PER_TGAS, format_near, parse_near
+from ..context import Context, check_account_id
+from ..errors import GuardctlError
 
 DEFAULT_CALL_TGAS = 30
 YOCTO_SUFFIX = "yocto"

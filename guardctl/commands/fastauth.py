@@ -15,20 +15,15 @@ from typing import Optional
 
 from py_near import transactions
 
-from .amounts import format_gas, format_near
-from .chain import TxReport
-from .commands_lifecycle import (
-    _create_guard_account,
-    check_guard_name,
-    existing_deploy_target,
-    gas_line,
-    parse_near_option,
-    read_wasm,
-    registered_guard,
-    storage_cost,
-)
-from .context import Context, check_account_id
-from .errors import GuardctlError
+from ..accounts import create_sub_account, existing_deploy_target, storage_cost
+from ..amounts import format_gas, format_near
+from ..chain import TxReport
+from ..context import Context, check_account_id
+from ..errors import GuardctlError
+from ..inputs import parse_near_option
+from ..reports import gas_line
+from ..router import check_guard_name, registered_guard
+from ..wasm import read_wasm
 
 # FastAuth picks a guard by the part of guard_id before the first '#';
 # "jwt" is where FastAuth expects the JwtGuardRouter.
@@ -86,7 +81,7 @@ async def _deploy_with_calls(ctx: Context, chain, args, account_id: str, code: b
     reports: dict[str, TxReport] = {}
     key_path = None
     if args.create:
-        identity, key_path, reports["create"] = await _create_guard_account(ctx, chain, account_id, balance, needed)
+        identity, key_path, reports["create"] = await create_sub_account(ctx, chain, account_id, balance, needed)
     else:
         identity = await existing_deploy_target(ctx, chain, account_id, needed, what="contract",
                                                   instead="deploy to a fresh account")

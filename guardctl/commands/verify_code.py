@@ -17,10 +17,10 @@ from typing import Optional
 from wasmbuild import build
 from wasmbuild.source_metadata import commit_of, git_snapshot
 
-from .chain import code_hash_of
-from .commands_lifecycle import DEFAULT_CONTRACT, build_wasm
-from .context import Context, check_account_id
-from .errors import GuardctlError
+from ..chain import code_hash_of
+from ..context import Context, check_account_id
+from ..errors import GuardctlError
+from ..wasm import DEFAULT_CONTRACT, build_wasm
 
 EXIT_DIFFERS = 3  # the comparison ran and the deployed code is not this source
 

@@ -1,78 +1,27 @@
 """build, deploy, upgrade, register, unregister, info: a guard's life on chain."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import sys
+
 from pathlib import Path
 from typing import Optional
 
 from guard_core import settings as guard_settings
 from py_near import transactions
-from wasmbuild import build
 
-from .amounts import YOCTO_PER_NEAR, format_gas, format_near, parse_near
-from .chain import NO_CODE_HASH, TxReport, code_hash_of
-from .context import Context, check_account_id
-from .credentials import credentials_path, generate_identity, identity_from_file, save_identity
-from . import preflight
-from .errors import ChainFailure, GuardctlError
-from .public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
+from ..amounts import format_gas, format_near
+from ..chain import TxReport, code_hash_of
+from ..context import Context, check_account_id
 
-DEFAULT_CONTRACT = build.REPO_ROOT / "contract" / "guard.py"
-DEFAULT_WASM = build.REPO_ROOT / "build" / "guard.wasm"
-WASM_MAGIC = b"\0asm"
-# A transaction may be at most 1.5 MiB; leave room for the rest of it.
-MAX_WASM_IN_TRANSACTION = 1_500_000
-# Bytes NEAR charges storage for besides the code: the account record (100),
-# one full-access key (~40 + key) and the guard's own state (JSON keys and
-# settings; a few KB with 16 large keys).
-ACCOUNT_OVERHEAD_BYTES = 100 + 80
-STATE_ALLOWANCE_BYTES = 40_000
-# JwtGuardRouter.add_guard: storage_byte_cost × (GUARD_NAME_MAX_BYTES_LENGTH +
-# MAX_ACCOUNT_BYTES_LENGTH) + 1 NEAR contingency.
-ROUTER_CHECKED_NAME_BYTES = 2048
-ROUTER_ACCOUNT_MAX_BYTES = 64
-# The router checks 2048 bytes, but near-sdk stores a guard under "g" + u32
-# length + name and NEAR refuses storage keys over 2048 bytes: 2043 is what fits.
-ROUTER_NAME_MAX_BYTES = ROUTER_CHECKED_NAME_BYTES - 5
-
-
-def router_deposit(storage_byte_cost: int) -> int:
-    """What the router's add_guard requires: storage for the longest name it checks and the
-    longest account id at the network's byte price, plus 1 NEAR."""
-    return storage_byte_cost * (ROUTER_CHECKED_NAME_BYTES + ROUTER_ACCOUNT_MAX_BYTES) + YOCTO_PER_NEAR
-
-
-def gas_line(label: str, report: TxReport) -> str:
-    return f"{label}: gas burnt {format_gas(report.gas_burnt)}, fee {format_near(report.tokens_burnt)} (tx {report.hash})"
-
-
-def read_wasm(path: str) -> bytes:
-    try:
-        code = Path(path).expanduser().read_bytes()
-    except FileNotFoundError:
-        raise GuardctlError(f"Wasm file {path} does not exist ('guardctl build' writes {DEFAULT_WASM})") from None
-    except OSError as err:
-        raise GuardctlError(f"cannot read Wasm file {path}: {err.strerror}") from None
-    if not code.startswith(WASM_MAGIC):
-        raise GuardctlError(f"{path} is not a Wasm module (no \\0asm header)")
-    if len(code) > MAX_WASM_IN_TRANSACTION:
-        raise GuardctlError(f"{path} is {len(code)} bytes; a NEAR transaction carries at most ~1.5 MB")
-    return code
-
-
-def build_wasm(ctx: Context, contract: Path, output: Path, *, runtime: str = "patched", force: bool = False):
-    ctx.out.progress(f"building {contract} (the first build takes a few minutes; later ones are cached)")
-    # The builder reports on stdout, which belongs to guardctl's result (and
-    # --json); its lines are progress, so they go where progress goes.
-    builder_log = sys.stderr if ctx.out.show_progress else io.StringIO()
-    try:
-        with contextlib.redirect_stdout(builder_log):
-            return build.build_contract(contract, output, runtime=runtime, force=force)
-    except (build.BuildError, ValueError) as err:
-        raise GuardctlError(f"build failed: {err}") from None
+from .. import preflight
+from ..accounts import create_sub_account, existing_deploy_target, storage_cost
+from ..errors import ChainFailure, GuardctlError
+from ..inputs import parse_near_option
+from ..policy_files import load_policy, policy_lines
+from ..public_keys import check_keys_stay_valid, load_keys, summarise, validate_key_set
+from ..reports import gas_line
+from ..router import check_guard_name, registered_guard, router_deposit
+from ..wasm import DEFAULT_CONTRACT, DEFAULT_WASM, build_wasm, read_wasm
 
 
 def cmd_build(ctx: Context, args) -> None:
@@ -81,65 +30,6 @@ def cmd_build(ctx: Context, args) -> None:
     ctx.out.result(
         {"path": str(result.path), "size": result.size, "cached": result.cache_hit, "code_hash": code_hash},
         f"{result.path}: {result.size} bytes, code hash {code_hash}{' (cached)' if result.cache_hit else ''}")
-
-
-def storage_cost(code_size: int, storage_byte_cost: int) -> int:
-    """What a contract of `code_size` bytes locks, at the network's price (`chain.storage_byte_cost()`)."""
-    return (code_size + ACCOUNT_OVERHEAD_BYTES + STATE_ALLOWANCE_BYTES) * storage_byte_cost
-
-
-async def _create_guard_account(ctx: Context, chain, guard: str, balance: Optional[int], needed: int):
-    """Create `guard` as a sub-account of --account; (its Identity, key file, TxReport)."""
-    parent = ctx.identity()
-    if not guard.endswith("." + parent.account_id):
-        raise GuardctlError(f"{parent.account_id} can only create its own sub-accounts "
-                            f"(*.{parent.account_id}), not {guard}")
-    await chain.check_signer(parent)
-    if await chain.account_exists(guard):
-        raise GuardctlError(f"{guard} already exists; deploy to it without --create")
-    balance = balance if balance is not None else needed + YOCTO_PER_NEAR
-    available = await chain.available_balance(parent.account_id)
-    if available < balance + YOCTO_PER_NEAR // 10:
-        raise GuardctlError(f"{parent.account_id} has {format_near(available)} available; creating {guard} "
-                            f"with {format_near(balance)} needs more")
-    key_path = credentials_path(ctx.network, guard)
-    if key_path.exists():
-        # Left by an earlier attempt whose account creation did not happen:
-        # the account does not exist, so the stored key is still unused.
-        guard_identity = identity_from_file(key_path, guard)
-        ctx.out.progress(f"reusing the unused key stored in {key_path}")
-    else:
-        guard_identity = generate_identity(guard)
-        # Saved before the account exists, so its only key can never be lost.
-        save_identity(guard_identity, ctx.network)
-    ctx.out.progress(f"creating {guard} with {format_near(balance)}; its key is in {key_path}")
-    report = await chain.transact(parent, guard, [
-        transactions.create_create_account_action(),
-        transactions.create_transfer_action(balance),
-        transactions.create_full_access_key_action(guard_identity.public_key),
-    ], f"creating {guard}")
-    return guard_identity, key_path, report
-
-
-async def existing_deploy_target(ctx: Context, chain, account_id: str, needed: int, *,
-                                 what: str = "guard", instead: str = "use 'guardctl upgrade' to change its code"):
-    """The Identity that signs as an existing `account_id`, after checking it can take the contract:
-    no initialised contract there yet, and enough balance for the contract's storage."""
-    identity = ctx.identity(account_id)
-    await chain.check_signer(identity)
-    state = await chain.view_account(account_id)
-    if state["code_hash"] != NO_CODE_HASH:
-        try:
-            current_owner = await chain.view(account_id, "owner")
-        except GuardctlError:
-            current_owner = None
-        if current_owner:
-            raise GuardctlError(f"{account_id} already runs an initialised {what} (owner {current_owner}); {instead}")
-    available = await chain.available_balance(account_id)
-    if available < needed:
-        raise GuardctlError(f"{account_id} has {format_near(available)} available but the {what}'s storage needs "
-                            f"about {format_near(needed)}; send it more NEAR first")
-    return identity
 
 
 async def cmd_deploy(ctx: Context, args) -> None:
@@ -159,9 +49,6 @@ async def cmd_deploy(ctx: Context, args) -> None:
     code = read_wasm(args.wasm if args.wasm else str(build_wasm(ctx, DEFAULT_CONTRACT, DEFAULT_WASM).path))
     init_args = {"owner": owner, "public_keys": public_keys, **settings}
     if args.policy:
-        # Imported here: commands_policy itself imports this module.
-        from .commands_policy import load_policy
-
         init_args["policy"] = load_policy(args.policy)  # validated with the guard's own code
     if args.claim_mode:
         init_args["claim_mode"] = True
@@ -179,7 +66,7 @@ async def cmd_deploy(ctx: Context, args) -> None:
             ctx.out.progress("trying deploy, init and a verify on the embedded engine first")
             checked = preflight.try_deploy(guard, code, init_args)
         if args.create:
-            guard_identity, key_path, reports["create"] = await _create_guard_account(
+            guard_identity, key_path, reports["create"] = await create_sub_account(
                 ctx, chain, guard, initial_balance, needed)
         else:
             guard_identity = await existing_deploy_target(ctx, chain, guard, needed)
@@ -209,8 +96,6 @@ async def cmd_deploy(ctx: Context, args) -> None:
     if settings:
         lines.append(f"settings: {settings}")
     if args.policy or args.claim_mode:
-        from .commands_policy import policy_lines
-
         lines += policy_lines(init_args.get("policy"), args.claim_mode)
     if args.lock:
         lines.append(f"locked: {guard} has no full-access key; its code changes only through update_contract, "
@@ -258,13 +143,6 @@ def check_lockable(guard: str, owner: str) -> None:
                             f"administer it; make another account its owner first")
 
 
-def parse_near_option(text: str, option: str) -> int:
-    try:
-        return parse_near(text)
-    except ValueError as err:
-        raise GuardctlError(f"{option}: {err}") from None
-
-
 def _json_bytes(value) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
@@ -308,27 +186,6 @@ async def cmd_upgrade(ctx: Context, args) -> None:
         [*([checked.line()] if checked else []),
          f"upgraded {guard}: code hash {old_hash} → {deployed_hash} ({len(code)} bytes); owner still {owner}",
          gas_line("update_contract + migrate", report)])
-
-
-def check_guard_name(issuer: str) -> str:
-    if not issuer:
-        raise GuardctlError("--issuer is required: the token's exact iss, which becomes the router's guard name")
-    if "#" in issuer:
-        raise GuardctlError(f"issuer {issuer!r} contains '#', which JwtGuardRouter refuses in guard names")
-    if len(issuer.encode()) > ROUTER_NAME_MAX_BYTES:
-        raise GuardctlError(f"issuer is {len(issuer.encode())} bytes; a router guard name can be at most "
-                            f"{ROUTER_NAME_MAX_BYTES} bytes (its storage key adds 5 to NEAR's 2048-byte limit)")
-    return issuer
-
-
-async def registered_guard(chain, router: str, name: str):
-    """The guard account the router maps `name` to, or None when it has none."""
-    try:
-        return await chain.view(router, "get_guard", {"guard_name": name})
-    except GuardctlError as err:
-        if "does not exist" in str(err) and "Guard with name" in str(err):
-            return None
-        raise GuardctlError(f"{router} does not answer like a JwtGuardRouter: {err}") from None
 
 
 async def cmd_register(ctx: Context, args) -> None:
@@ -466,3 +323,66 @@ async def cmd_lock(ctx: Context, args) -> None:
                    [f"locked {guard}: its {len(full_access)} full-access key(s) are deleted; its code changes only "
                     f"through update_contract, called by its owner {owner} ('guardctl upgrade')",
                     gas_line("lock", report)])
+
+
+def add_parsers(commands, command) -> None:
+    """build, deploy, upgrade, register, unregister, info, lock."""
+    sub = command(commands, "build", cmd_build, "compile the guard contract to Wasm (cached)",
+                  "Compile contract/guard.py to build/guard.wasm with nearc (what 'make build' does); "
+                  "unchanged sources reuse the cached Wasm.")
+    sub.add_argument("--contract", default=str(DEFAULT_CONTRACT), help="contract entry module")
+    sub.add_argument("--out", default=str(DEFAULT_WASM), help="Wasm output path")
+    sub.add_argument("--runtime", choices=("patched", "stock"), default="patched", help="MicroPython runtime")
+    sub.add_argument("--force", action="store_true", help="compile even when cached")
+
+    sub = command(commands, "deploy", cmd_deploy, "deploy and initialise a guard",
+                  "Deploy the guard's Wasm to --guard and initialise it in the same transaction, signed by the "
+                  "guard account (init is private). With --create, --account (the parent) first creates --guard "
+                  "as its sub-account with a new key saved in the credentials folder.")
+    sub.add_argument("--create", action="store_true", help="create --guard first, as a sub-account of --account")
+    sub.add_argument("--initial-balance", metavar="NEAR",
+                     help="NEAR given to the new account (default: its storage cost + 1 NEAR)")
+    sub.add_argument("--owner", required=True, metavar="ID", help="the account that will administer the guard")
+    sub.add_argument("--keys", required=True, action="append", metavar="FILE|URL",
+                     help="public keys: PEM, JWK, JWKS file or JWKS URL (repeatable)")
+    sub.add_argument("--kid", help="kid for the one key given without a kid (e.g. a PEM)")
+    sub.add_argument("--audience", help="require this aud in every token (default: the guard's own account id)")
+    sub.add_argument("--no-audience", action="store_true",
+                     help="do not check aud (accepts tokens minted for other consumers of the same keys)")
+    sub.add_argument("--issuer", action="append", metavar="ISS", help="issuer allow-list entry (repeatable)")
+    sub.add_argument("--policy", metavar="FILE", help="transaction policy (.toml or .json, as for `policy set`)")
+    sub.add_argument("--claim-mode", action="store_true", help="turn claim mode on from the start")
+    sub.add_argument("--wasm", metavar="PATH", help="Wasm to deploy (default: build contract/guard.py)")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying deploy, init and a verify on the embedded engine")
+    sub.add_argument("--lock", action="store_true",
+                     help="delete the guard account's full-access keys in the deploy transaction, so its code "
+                          "changes only through update_contract, called by --owner (recommended on testnet/mainnet)")
+
+    sub = command(commands, "upgrade", cmd_upgrade, "replace the guard's code, keeping its state",
+                  "Send new Wasm to the guard's update_contract (owner only), which deploys it and runs migrate. "
+                  "First the upgrade runs on a copy of the guard (its code and storage) on the embedded engine, "
+                  "and a verify of a test token must answer; otherwise nothing is sent.")
+    sub.add_argument("--wasm", required=True, metavar="PATH", help="the new Wasm")
+    sub.add_argument("--skip-preflight", action="store_true",
+                     help="send without first trying the upgrade and a verify on a copy of the guard "
+                          "on the embedded engine")
+
+    sub = command(commands, "register", cmd_register, "register the guard with a JwtGuardRouter you own",
+                  "Call ROUTER.add_guard(ISS, --guard), attaching the router's storage deposit "
+                  "(10^19 yocto × 2112 bytes + 1 NEAR = 1.02112 NEAR). Only the router's owner can: the signer "
+                  "must be ROUTER.owner(), which is read first; nothing is sent otherwise. The guard name is the "
+                  "issuer's exact iss (at most 2043 bytes); FastAuth then addresses the guard as jwt#ISS.")
+    sub.add_argument("--router", required=True, metavar="ID", help="the JwtGuardRouter account")
+    sub.add_argument("--issuer", required=True, metavar="ISS", help="the tokens' exact iss (e.g. https://idp.example/)")
+    sub.add_argument("--deposit", metavar="NEAR", help="override the attached deposit")
+
+    sub = command(commands, "unregister", cmd_unregister, "remove a guard name from a JwtGuardRouter")
+    sub.add_argument("--router", required=True, metavar="ID", help="the JwtGuardRouter account")
+    sub.add_argument("--issuer", required=True, metavar="ISS", help="the guard name (the issuer's iss)")
+
+    command(commands, "info", cmd_info,
+            "show a guard's owner, state, settings, keys and account access keys")
+    command(commands, "lock", cmd_lock, "delete the guard account's full-access keys",
+            "Delete every full-access key of --guard (signed by the guard account with one of them), so its code "
+            "changes only through update_contract, called by its owner. Refused when the guard owns itself.")

@@ -1,63 +1,29 @@
 """verify (a dry run of the guard's verdict), token and keygen (test helpers)."""
 from __future__ import annotations
 
-import binascii
 import json
-from pathlib import Path
+
 from typing import Optional
 
 import jwt
 
-from .commands_lifecycle import gas_line
-from .context import Context, check_account_id
-from .dev_tools import generate_key_pair, mint_token
-from .errors import GuardctlError
-from .times import format_time
+from ..context import Context, check_account_id
+from ..dev_tools import generate_key_pair, mint_token
+from ..errors import GuardctlError
+from ..inputs import file_hint, read_payload, read_token
+from ..reports import gas_line
+from ..router import check_guard_name, registered_guard
+from ..times import format_time
 
 EXIT_REJECTED = 3  # verify ran fine and the guard said no
 DRY_RUN_PREDECESSOR = "guardctl.dry-run"
 
 
-def read_payload(text: str, option: str = "--payload") -> bytes:
-    """HEX, or @FILE for the raw bytes of a file (e.g. a Borsh transaction)."""
-    if text.startswith("@"):
-        try:
-            return Path(text[1:]).expanduser().read_bytes()
-        except OSError as err:
-            raise GuardctlError(f"{option}: cannot read {text[1:]}: {err.strerror}") from None
-    digits = text.strip().removeprefix("0x")
-    try:
-        return binascii.unhexlify(digits)
-    except (binascii.Error, ValueError):
-        raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}{_file_hint(text)}") from None
-
-
-def _file_hint(text: str) -> str:
-    """A hint when a value meant as @FILE was given without its '@'."""
-    try:
-        exists = Path(text).expanduser().is_file()
-    except (OSError, ValueError):
-        exists = False
-    return f" (a file of that name exists: to read it, write @{text})" if exists else ""
-
-
 def _no_issuer(token: str, option: str) -> GuardctlError:
     if token.count(".") != 2:
         return GuardctlError(f"--token {token[:40]!r} is not a JWT (three base64url parts joined by '.')"
-                             f"{_file_hint(token)}")
+                             f"{file_hint(token)}")
     return GuardctlError(f"the token has no readable iss; pass {option}")
-
-
-def read_token(text: str) -> str:
-    if text.startswith("@"):
-        try:
-            text = Path(text[1:]).expanduser().read_text()
-        except (OSError, UnicodeDecodeError) as err:
-            raise GuardctlError(f"--token: cannot read {text[1:]}: {err}") from None
-    token = text.strip()
-    if not token:
-        raise GuardctlError("--token is empty")
-    return token
 
 
 def _unverified(token: str) -> tuple[Optional[dict], Optional[dict]]:
@@ -91,8 +57,6 @@ def _claim_lines(header, claims, payload: bytes) -> list[str]:
 async def _verify_via_router(ctx: Context, args, token: str, payload: bytes, header, claims) -> int:
     """ROUTER.verify as FastAuth calls it: a transaction (the router calls the guard
     and answers in a callback, which a view cannot do)."""
-    from .commands_lifecycle import check_guard_name, registered_guard
-
     router = check_account_id(args.via_router, "--via-router")
     issuer = args.issuer or (claims or {}).get("iss")
     if not isinstance(issuer, str):
@@ -227,3 +191,45 @@ def cmd_keygen(ctx: Context, args) -> None:
                              f"  JWKS                       {written['jwks_json']}"])
 
 
+def add_parsers(commands, command) -> None:
+    """verify, token, keygen."""
+    sub = command(commands, "verify", cmd_verify, "dry-run the guard's verify on a token",
+                  "Ask the guard (as a view, so nothing is paid) whether it accepts TOKEN for PAYLOAD, or with "
+                  "--via-router ask a JwtGuardRouter as FastAuth does. "
+                  "Exit code 0 when accepted, 3 when rejected. Views report no gas; --as-transaction runs "
+                  "verify as a transaction signed by --account and prints gas_burnt.")
+    sub.add_argument("--token", required=True, metavar="JWT|@FILE", help="the token, or @file holding it")
+    sub.add_argument("--payload", required=True, metavar="HEX|@FILE", help="sign_payload: hex, or @file of raw bytes")
+    who = sub.add_mutually_exclusive_group()
+    who.add_argument("--issuer", metavar="ISS", help="router-style call: the guard name (default: the token's iss)")
+    who.add_argument("--guard-id", metavar="ID", help="FastAuth-style call with guard_id (e.g. jwt#ISS)")
+    sub.add_argument("--predecessor", metavar="ID", help="the predecessor passed to verify (default --account)")
+    sub.add_argument("--as-transaction", action="store_true", help="run verify in a transaction to measure gas")
+    sub.add_argument("--via-router", metavar="ROUTER",
+                     help="ask the JwtGuardRouter ROUTER as FastAuth does (guard_id jwt#ISS): a transaction signed "
+                          "by --account, since the router calls the guard; --guard is not needed")
+
+    sub = command(commands, "token", cmd_token, "mint a signed TEST token (development only)",
+                  "DEVELOPMENT HELPER: mint a JWT signed with a local private key (RS256 for RSA keys, EdDSA for "
+                  "Ed25519 keys) whose fatxn claim is PAYLOAD as a JSON array of bytes. Real tokens come from "
+                  "your identity provider.")
+    sub.add_argument("--key", required=True, metavar="PRIVATE.pem", help="PEM private key (e.g. from keygen)")
+    sub.add_argument("--issuer", required=True, metavar="ISS", help="iss claim")
+    sub.add_argument("--sub", required=True, help="sub claim")
+    sub.add_argument("--payload", required=True, metavar="HEX|@FILE", help="bytes for the fatxn claim")
+    sub.add_argument("--kid", help="kid header")
+    sub.add_argument("--aud", help="aud claim (default: --guard, the audience a guard deployed with defaults "
+                                   "requires; --aud '' for none)")
+    sub.add_argument("--exp-in", type=int, metavar="SECONDS", help="exp = iat + SECONDS (default 600; negative = expired)")
+    sub.add_argument("--nbf", type=int, metavar="UNIX", help="nbf claim")
+    sub.add_argument("--iat", type=int, metavar="UNIX", help="issue time (default now)")
+    sub.add_argument("--claim", action="append", default=[], metavar="NAME=JSON", help="extra claim (repeatable)")
+
+    sub = command(commands, "keygen", cmd_keygen, "write a TEST key pair and its JWKS (development only)",
+                  "DEVELOPMENT HELPER: write PREFIX.private.pem, PREFIX.public.pem and PREFIX.jwks.json.")
+    sub.add_argument("--out", required=True, metavar="PREFIX", help="output path prefix")
+    kind = sub.add_mutually_exclusive_group()
+    kind.add_argument("--rsa-bits", type=int, choices=(2048, 3072, 4096), default=2048, help="RSA size (default 2048)")
+    kind.add_argument("--ed25519", action="store_true", help="an Ed25519 (EdDSA) key instead of RSA")
+    sub.add_argument("--kid", help="kid (default: the RFC 7638 thumbprint)")
+    sub.add_argument("--force", action="store_true", help="overwrite existing files")
