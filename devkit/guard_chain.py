@@ -29,8 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 # guard_core (pure Python) names the reasons and limits the Wasm must honour.
 from guard_core import claims as core_claims, reasons  # noqa: F401  (reasons re-exported for the tests)
+from guardjwk import b64url_encode as b64url
 from localnet import borsh
 from localnet.chain import Chain, ContractError, KeyPair, TxResult
+from localnet.chain.config import STORAGE_AMOUNT_PER_BYTE
 from localnet.primitives import (
     NEAR,
     TERA,
@@ -66,7 +68,7 @@ GENESIS_S = 1_750_000_000
 
 GUARD_BALANCE = 10 * NEAR
 ACCOUNT_BALANCE = 100 * NEAR
-STORAGE_BYTE_COST = 10**19  # yocto per byte of state (code included)
+STORAGE_BYTE_COST = STORAGE_AMOUNT_PER_BYTE  # yocto per byte of state (code included), the node's price
 NEAR_YOCTO = NEAR
 # guard.py answers `verify` arguments longer than this with "Arguments too large",
 # before parsing them.
@@ -142,10 +144,6 @@ def sample_sign_payload(receiver_id: str = "wrap.near", nonce: int = 7, *, size:
     if padding_size < 0:
         raise ValueError(f"a sample payload is at least {len(base)} bytes")
     return encode(b'{"memo":"' + b"x" * padding_size + b'"}')
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 # ----------------------------------------------------------------------------- deterministic keys

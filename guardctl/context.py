@@ -1,24 +1,21 @@
 """What every command gets: the resolved global options and helpers built on them."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Optional
+
+from guard_core import values
 
 from .chain import NO_CODE_HASH, Chain
 from .credentials import Identity, resolve_identity
 from .errors import GuardctlError
 from .output import Output
 
-# NEAR account id rules (nearcore's AccountId): 2–64 chars, lowercase
-# alphanumerics separated by single '-', '_' or '.'.
-_ACCOUNT_ID = re.compile(r"^(([a-z\d]+[\-_])*[a-z\d]+\.)*([a-z\d]+[\-_])*[a-z\d]+$")
-
-
 def check_account_id(value: Optional[str], option: str) -> str:
+    """`value` when it is a NEAR account id by the guard's own rule (guard_core.values.is_account_id)."""
     if not value:
         raise GuardctlError(f"{option} is required")
-    if not (2 <= len(value) <= 64 and _ACCOUNT_ID.match(value)):
+    if not values.is_account_id(value):
         raise GuardctlError(f"{option} {value!r} is not a valid NEAR account id")
     return value
 

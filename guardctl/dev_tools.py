@@ -15,8 +15,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from guardjwk import guard_key_thumbprint, jwk_from_guard_key
+
 from .errors import GuardctlError
-from .public_keys import keys_from_pem, thumbprint, to_jwk
+from .public_keys import keys_from_pem
 
 RSA_SIZES = (2048, 3072, 4096)
 
@@ -80,8 +82,8 @@ def generate_key_pair(prefix: str, *, ed25519_key: bool, rsa_bits: int, kid: Opt
     public_pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
                                                        serialization.PublicFormat.SubjectPublicKeyInfo)
     guard_key = keys_from_pem(public_pem)[0]
-    guard_key["kid"] = kid or thumbprint(guard_key)
-    jwks = {"keys": [to_jwk(guard_key)]}
+    guard_key["kid"] = kid or guard_key_thumbprint(guard_key)
+    jwks = {"keys": [jwk_from_guard_key(guard_key)]}
 
     paths["private.pem"].parent.mkdir(parents=True, exist_ok=True)
     for path in paths.values():

@@ -11,8 +11,6 @@ bytes as lists of ints. Every key is validated with guard_core before use.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import urllib.error
 import urllib.parse
@@ -24,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from guard_core import keys as keys_core
+from guard_core.keys import key_algorithm
+from guardjwk import guard_key_from_jwk, guard_key_thumbprint, int_bytes
 
 from .errors import GuardctlError
 from .times import format_time
@@ -34,23 +34,6 @@ RSA_EXPONENT = 65537
 GUARD_KEY_FIELDS = ("n", "e", "x", "alg", "kid", "not_before", "not_after")
 
 Warn = Callable[[str], None]
-
-
-def _b64url_decode(text, what: str) -> bytes:
-    if not isinstance(text, str) or not text:
-        raise ValueError(f"{what} must be a base64url string")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (ValueError, TypeError):
-        raise ValueError(f"{what} is not valid base64url") from None
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _int_bytes(value: int) -> list[int]:
-    return list(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 # --- reading a source ---------------------------------------------------------
@@ -108,7 +91,7 @@ def _key_from_public_object(public_key) -> dict:
         numbers = public_key.public_numbers()
         if numbers.e != RSA_EXPONENT:
             raise ValueError(f"RSA exponent {numbers.e} is not supported (the guard accepts 65537 only)")
-        return {"n": _int_bytes(numbers.n), "e": _int_bytes(numbers.e)}
+        return {"n": list(int_bytes(numbers.n)), "e": list(int_bytes(numbers.e))}
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"alg": "EdDSA", "x": list(raw)}
@@ -134,36 +117,6 @@ def keys_from_pem(data: bytes) -> list[dict]:
 
 
 # --- JWK / JWKS / guard shape ---------------------------------------------------
-
-
-def key_from_jwk(jwk: dict) -> dict:
-    """One JWK → guard key (kid and alg carried over). ValueError if unsupported."""
-    kty = jwk.get("kty")
-    alg = jwk.get("alg")
-    if jwk.get("use") not in (None, "sig"):
-        raise ValueError(f"use={jwk.get('use')!r} (not a signing key)")
-    if kty == "RSA":
-        if alg not in (None, "RS256"):
-            raise ValueError(f"alg {alg} is not supported (RSA keys must be RS256)")
-        n = int.from_bytes(_b64url_decode(jwk.get("n"), "n"), "big")
-        e = int.from_bytes(_b64url_decode(jwk.get("e"), "e"), "big")
-        if e != RSA_EXPONENT:
-            raise ValueError(f"RSA exponent {e} is not supported (the guard accepts 65537 only)")
-        key = {"n": _int_bytes(n), "e": _int_bytes(e)}
-        if alg == "RS256":
-            key["alg"] = "RS256"
-    elif kty == "OKP":
-        if jwk.get("crv") != "Ed25519":
-            raise ValueError(f"OKP curve {jwk.get('crv')} is not supported (Ed25519 only)")
-        if alg not in (None, "EdDSA", "Ed25519"):
-            raise ValueError(f"alg {alg} does not fit an Ed25519 key")
-        key = {"alg": "EdDSA", "x": list(_b64url_decode(jwk.get("x"), "x"))}
-    else:
-        raise ValueError(f"key type {kty!r}{f' ({alg})' if alg else ''} is not supported "
-                         "(the guard takes RSA for RS256 and OKP Ed25519 for EdDSA)")
-    if "kid" in jwk:
-        key["kid"] = jwk["kid"]
-    return key
 
 
 def _is_guard_shaped(entry) -> bool:
@@ -194,7 +147,7 @@ def keys_from_json(document, where: str, warn: Warn) -> list[dict]:
             if _is_guard_shaped(entry):
                 keys.append(_guard_shaped(entry))
             elif isinstance(entry, dict):
-                keys.append(key_from_jwk(entry))
+                keys.append(guard_key_from_jwk(entry))
             else:
                 raise ValueError("not an object")
         except ValueError as err:
@@ -303,45 +256,20 @@ def load_keys(sources: list[str], *, kid: Optional[str] = None, warn: Warn,
 # --- describing keys ----------------------------------------------------------
 
 
-def key_alg(key: dict) -> str:
-    return key.get("alg", "RS256")
-
-
-def to_jwk(key: dict) -> dict:
-    """Guard key → JWK (RFC 7517), with kid/alg when set."""
-    if key_alg(key) == "EdDSA":
-        jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(bytes(key["x"]))}
-    else:
-        jwk = {"kty": "RSA", "n": _b64url(bytes(key["n"])), "e": _b64url(bytes(key["e"]))}
-    jwk["alg"] = key_alg(key)
-    jwk["use"] = "sig"
-    if "kid" in key:
-        jwk["kid"] = key["kid"]
-    return jwk
-
-
-def thumbprint(key: dict) -> str:
-    """RFC 7638 JWK thumbprint (SHA-256, base64url): the key's identity whatever its kid."""
-    jwk = to_jwk(key)
-    members = ("crv", "kty", "x") if jwk["kty"] == "OKP" else ("e", "kty", "n")
-    canonical = json.dumps({name: jwk[name] for name in members}, separators=(",", ":"), sort_keys=True)
-    return _b64url(hashlib.sha256(canonical.encode()).digest())
-
-
 def key_state(key: dict, now: int) -> str:
-    if "not_before" in key and now < key["not_before"]:
-        return "scheduled"
-    if "not_after" in key and now >= key["not_after"]:
-        return "retired"
-    return "active"
+    """active (the guard's own `is_active`), else scheduled (not yet valid) or retired."""
+    if keys_core.is_active(key, now):
+        return "active"
+    not_before = key.get("not_before")
+    return "scheduled" if isinstance(not_before, int) and now < not_before else "retired"
 
 
 def summarise(key: dict, now: int) -> dict:
     summary = {
         "kid": key.get("kid"),
-        "alg": key_alg(key),
-        "bits": len(key["n"]) * 8 if key_alg(key) == "RS256" else 256,
-        "thumbprint": thumbprint(key),
+        "alg": key_algorithm(key),
+        "bits": len(key["n"]) * 8 if key_algorithm(key) == "RS256" else 256,
+        "thumbprint": guard_key_thumbprint(key),
         "not_before": key.get("not_before"),
         "not_after": key.get("not_after"),
         "state": key_state(key, now),
@@ -361,7 +289,7 @@ def find_key(keys: list[dict], selector: str) -> tuple[int, dict]:
         if key.get("kid") == selector:
             return index, key
     if len(selector) >= 8:
-        matches = [(index, key) for index, key in enumerate(keys) if thumbprint(key).startswith(selector)]
+        matches = [(index, key) for index, key in enumerate(keys) if guard_key_thumbprint(key).startswith(selector)]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:

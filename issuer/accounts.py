@@ -26,7 +26,7 @@ from typing import Optional
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from guard_core import txdecode
+from guard_core import values
 
 from .clock import Clock
 from .config import PasswordAuthSection
@@ -94,10 +94,10 @@ def validate_subject(subject: str) -> str:
 
 
 def validate_near_account(account_id: Optional[str]) -> Optional[str]:
-    """A NEAR account id by the guard decoder's own rules (None passes through)."""
+    """A NEAR account id by the guard's own rule, guard_core.values.is_account_id (None passes through)."""
     if account_id is None:
         return None
-    if not isinstance(account_id, str) or not txdecode.is_account_id(account_id.encode()):
+    if not isinstance(account_id, str) or not values.is_account_id(account_id):
         raise AccountError(f"{account_id!r} is not a NEAR account id")
     return account_id
 

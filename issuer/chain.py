@@ -13,8 +13,8 @@ import urllib.error
 import urllib.request
 
 from guard_core import keys as guard_keys
+from guardjwk import guard_key_from_jwk
 
-from .signing_keys import guard_key
 
 TIMEOUT_S = 15.0
 
@@ -60,7 +60,7 @@ def _material(key: dict):
 
 def guard_trusts(rpc_url: str, guard: str, jwk: dict) -> tuple[bool, str]:
     """(True, note) when the guard holds this key (and is not paused); else (False, why)."""
-    wanted = guard_key(jwk)
+    wanted = guard_key_from_jwk(jwk)
     stored = view(rpc_url, guard, "get_public_keys")
     matching = [key for key in stored if isinstance(key, dict) and _material(key) == _material(wanted)]
     if not matching:

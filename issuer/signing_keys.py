@@ -26,7 +26,6 @@ stored, so the JWKS never holds a key the guard would refuse.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import threading
@@ -40,6 +39,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from guard_core import keys as guard_keys
+from guardjwk import b64url_encode, guard_key_from_jwk, int_bytes, jwk_thumbprint
 
 from .clock import Clock
 from .config import Settings
@@ -55,40 +55,13 @@ class KeyError_(Exception):
     """A key operation that cannot be done; the message says why."""
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _int_bytes(value: int) -> bytes:
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")
-
-
 def public_jwk(private_key, alg: str, kid: str) -> dict:
     if alg == "RS256":
         numbers = private_key.public_key().public_numbers()
-        return {"kty": "RSA", "n": b64url(_int_bytes(numbers.n)), "e": b64url(_int_bytes(numbers.e)),
+        return {"kty": "RSA", "n": b64url_encode(int_bytes(numbers.n)), "e": b64url_encode(int_bytes(numbers.e)),
                 "alg": "RS256", "use": "sig", "kid": kid}
     raw = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw), "alg": "EdDSA", "use": "sig", "kid": kid}
-
-
-def guard_key(jwk: dict) -> dict:
-    """The JWK in the guard's key shape (bytes as lists of ints), as `get_public_keys` shows it."""
-    def unb64(text: str) -> list[int]:
-        return list(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    if jwk["kty"] == "RSA":
-        return {"n": unb64(jwk["n"]), "e": unb64(jwk["e"]), "alg": "RS256", "kid": jwk["kid"]}
-    return {"alg": "EdDSA", "x": unb64(jwk["x"]), "kid": jwk["kid"]}
-
-
-def thumbprint(jwk: dict) -> str:
-    """RFC 7638 JWK thumbprint (SHA-256, base64url)."""
-    if jwk["kty"] == "RSA":
-        members = {"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}
-    else:
-        members = {"crv": jwk["crv"], "kty": "OKP", "x": jwk["x"]}
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-    return b64url(hashlib.sha256(canonical).digest())
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "alg": "EdDSA", "use": "sig", "kid": kid}
 
 
 def _aad(kid: str, alg: str) -> bytes:
@@ -111,7 +84,7 @@ class KeyInfo:
 
     @property
     def thumbprint(self) -> str:
-        return thumbprint(self.jwk)
+        return jwk_thumbprint(self.jwk)
 
     def as_dict(self) -> dict:
         return {"kid": self.kid, "alg": self.alg, "state": self.state, "thumbprint": self.thumbprint,
@@ -133,7 +106,7 @@ def _info(row) -> KeyInfo:
 
 
 def validate_with_guard(jwk: dict) -> None:
-    _, reason = guard_keys.validate_public_key(guard_key(jwk))
+    _, reason = guard_keys.validate_public_key(guard_key_from_jwk(jwk))
     if reason is not None:
         raise KeyError_(f"the guard would refuse key {jwk['kid']}: {reason}")
 
@@ -211,7 +184,7 @@ class KeyManager:
         now = self.clock.now()
         if kid is None:
             provisional = public_jwk(private_key, alg, "-")
-            kid = f"{time.strftime('%Y%m%d', time.gmtime(now))}-{thumbprint(provisional)[:12]}"
+            kid = f"{time.strftime('%Y%m%d', time.gmtime(now))}-{jwk_thumbprint(provisional)[:12]}"
         if not 1 <= len(kid) <= 128 or any(ch in kid for ch in "#\"\\") or not kid.isprintable():
             raise KeyError_("a kid is 1 to 128 printable characters, without '#', quotes or backslashes")
         jwk = public_jwk(private_key, alg, kid)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 
 from guard_core import settings as guard_settings
+from guardjwk import guard_key_thumbprint, jwk_from_guard_key
 
 from ..chain import Chain
 from ..context import Context, check_account_id
 from ..errors import GuardctlError
-from ..public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, thumbprint, to_jwk, validate_key_set,
+from ..public_keys import (check_keys_stay_valid, find_key, load_keys, summarise, validate_key_set,
                           window_text)
 from ..inputs import parse_time_option
 from ..owner import as_owner
@@ -52,7 +53,7 @@ async def cmd_keys_list(ctx: Context, args) -> None:
         await ctx.check_guard(chain, guard)
         if args.jwks:
             keys = await chain.view(guard, "get_public_keys")
-            print(json.dumps({"keys": [to_jwk(key) for key in keys]}, indent=2))
+            print(json.dumps({"keys": [jwk_from_guard_key(key) for key in keys]}, indent=2))
             return
         await _keys_result(ctx, chain, guard, "")
 
@@ -68,13 +69,13 @@ async def cmd_keys_add(ctx: Context, args) -> None:
             key["not_after"] = parse_time_option(args.not_after, "--not-after", now)
         guard, identity = await as_owner(ctx, chain, "add_public_key")
         current = await chain.view(guard, "get_public_keys")
-        if any(thumbprint(existing) == thumbprint(key) for existing in current):
-            raise GuardctlError(f"{guard} already has this key (thumbprint {thumbprint(key)})")
+        if any(guard_key_thumbprint(existing) == guard_key_thumbprint(key) for existing in current):
+            raise GuardctlError(f"{guard} already has this key (thumbprint {guard_key_thumbprint(key)})")
         key = validate_key_set(current + [key], args.source)[-1]
         check_keys_stay_valid(current + [key], now, f"add the key from {args.source}")
         ctx.out.progress(f"calling {guard}.add_public_key")
         report = await chain.call(identity, guard, "add_public_key", {"public_key": key}, gas=ctx.gas)
-        await _keys_result(ctx, chain, guard, f"added key {key.get('kid', thumbprint(key))}", report)
+        await _keys_result(ctx, chain, guard, f"added key {key.get('kid', guard_key_thumbprint(key))}", report)
 
 
 async def cmd_keys_remove(ctx: Context, args) -> None:
@@ -117,8 +118,8 @@ async def cmd_keys_schedule(ctx: Context, args) -> None:
                                 f"use 'keys add' / 'keys remove' for an immediate change")
         guard, identity = await as_owner(ctx, chain, "set_public_keys")
         current = await chain.view(guard, "get_public_keys")
-        if any(thumbprint(existing) == thumbprint(new_key) for existing in current):
-            raise GuardctlError(f"{guard} already has the key from {args.add_key} (thumbprint {thumbprint(new_key)})")
+        if any(guard_key_thumbprint(existing) == guard_key_thumbprint(new_key) for existing in current):
+            raise GuardctlError(f"{guard} already has the key from {args.add_key} (thumbprint {guard_key_thumbprint(new_key)})")
         updated = [dict(key) for key in current]
         if args.retire:
             index, retiring = find_key(updated, args.retire)
@@ -136,7 +137,7 @@ async def cmd_keys_schedule(ctx: Context, args) -> None:
         ctx.out.progress(f"scheduling the rotation on {guard} for {format_time(at)}")
         report = await chain.call(identity, guard, "set_public_keys", {"public_keys": updated}, gas=ctx.gas)
         retiring_text = f"; {args.retire} retires then" if args.retire else ""
-        await _keys_result(ctx, chain, guard, f"scheduled: new key {new_key.get('kid', thumbprint(new_key))} "
+        await _keys_result(ctx, chain, guard, f"scheduled: new key {new_key.get('kid', guard_key_thumbprint(new_key))} "
                                               f"starts at {format_time(at)}{retiring_text}", report)
 
 

@@ -1,7 +1,6 @@
 """guardctl keys list | add | remove | set | schedule, from PEM, JWK, JWKS file and JWKS URL."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -13,11 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from guardctl.public_keys import thumbprint
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+from guardjwk import b64url_encode, guard_key_thumbprint
 
 
 def kids(listing: dict) -> list:
@@ -98,7 +93,7 @@ def test_set_from_a_jwks_url_replaces_the_set_and_skips_unusable_keys(guardctl, 
     # IdPs' JWKS sometimes also list keys the guard cannot use (ES256 here).
     ec_public = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
     es256 = {"kty": "EC", "crv": "P-256", "alg": "ES256", "kid": "ec1",
-             "x": _b64(ec_public.x.to_bytes(32, "big")), "y": _b64(ec_public.y.to_bytes(32, "big"))}
+             "x": b64url_encode(ec_public.x.to_bytes(32, "big")), "y": b64url_encode(ec_public.y.to_bytes(32, "big"))}
     (folder / "jwks.json").write_text(json.dumps({"keys": [usable[0], es256, usable[1]]}))
     run = guardctl.ok("--account", owner.account_id, "--guard", guard, "keys", "set", f"{base_url}/jwks.json",
                       "--json")
@@ -129,7 +124,7 @@ def ed25519_pem_whose_thumbprint_starts_with_a_dash(path) -> str:
         private = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"dash %d" % seed).digest())
         public = private.public_key()
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        print_ = thumbprint({"alg": "EdDSA", "x": list(raw)})
+        print_ = guard_key_thumbprint({"alg": "EdDSA", "x": list(raw)})
         if print_.startswith("-"):
             path.write_bytes(public.public_bytes(serialization.Encoding.PEM,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo))

@@ -25,7 +25,7 @@ from py_near_primitives import FunctionCallAction, Transaction, TransferAction
 
 from issuer.config import Settings, settings_from_dict
 from guard_core import verifier
-from issuer.signing_keys import b64url, guard_key
+from guardjwk import b64url_encode, guard_key_from_jwk
 
 MASTER_SECRET = b"test master secret, 32+ characters long, not for production"
 PASSWORD = "correct horse battery staple"
@@ -85,7 +85,7 @@ def guard_verdict(token: str, payload: bytes, jwks: dict, issuer: str, now: int 
             return True
         except nacl.exceptions.BadSignatureError:
             return False
-    keys = [guard_key(jwk) for jwk in jwks["keys"]]
+    keys = [guard_key_from_jwk(jwk) for jwk in jwks["keys"]]
     return verifier.verify_jwt(token, list(payload), keys, issuer, now or int(time.time()),
                                             lambda data: hashlib.sha256(data).digest(), ed25519_verify,
                                             audience=audience)
@@ -193,8 +193,8 @@ class FakeIdentityProvider:
         for kid in self.published:
             numbers = self.keys[kid].public_key().public_numbers()
             keys.append({"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-                         "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-                         "e": b64url(numbers.e.to_bytes(3, "big"))})
+                         "n": b64url_encode(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+                         "e": b64url_encode(numbers.e.to_bytes(3, "big"))})
         # A key type the issuer's verifier must skip without failing.
         keys.append({"kty": "EC", "kid": "enc-1", "use": "enc", "crv": "P-256",
                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",

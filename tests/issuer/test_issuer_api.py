@@ -10,7 +10,7 @@ import pytest
 
 from issuer.config import ConfigError
 from guard_core import keys as guard_keys
-from issuer.signing_keys import guard_key
+from guardjwk import guard_key_from_jwk
 from tests.issuer.issuer_support import PASSWORD, b64, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
 
 
@@ -108,7 +108,7 @@ def test_public_documents(client):
     (key,) = jwks.json()["keys"]
     assert set(key) == {"kty", "n", "e", "alg", "use", "kid"} and key["e"] == "AQAB"
     # The JWKS is exactly what guardctl turns into guard keys, and the guard's validator accepts it.
-    assert guard_keys.validate_public_key(guard_key(key))[1] is None
+    assert guard_keys.validate_public_key(guard_key_from_jwk(key))[1] is None
     assert client.get("/healthz").json() == {"status": "ok", "database": None, "signing_key": None}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ok" and ready["signing_key"] == key["kid"]

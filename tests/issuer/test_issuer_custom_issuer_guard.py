@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from tests.issuer import custom_issuer_guard as upstream
 from tests.issuer.issuer_support import PASSWORD, bearer, decode_unverified, fast_settings, guard_verdict, login, transfer
 from guard_core import rs256
-from issuer.signing_keys import guard_key
+from guardjwk import guard_key_from_jwk
 
 GUARD_ACCOUNT = "guard.fastauth.testnet"
 
@@ -30,7 +30,7 @@ def issue(client, tx: bytes) -> dict:
 def upstream_keys(client) -> list[tuple[bytes, bytes]]:
     keys = []
     for jwk in client.get("/.well-known/jwks.json").json()["keys"]:
-        key = guard_key(jwk)
+        key = guard_key_from_jwk(jwk)
         n, e = bytes(key["n"]), bytes(key["e"])
         upstream.assert_valid_public_key(n, e)  # what the attestation/init path would require
         keys.append((n, e))

@@ -79,10 +79,10 @@ def test_kid_rules(make_service):
 @pytest.mark.parametrize("bits", [2048, 3072, 4096])
 def test_rsa_sizes_the_guard_accepts(make_service, bits):
     from guard_core import keys as guard_keys
-    from issuer.signing_keys import guard_key
+    from guardjwk import guard_key_from_jwk
 
     info = make_service(activate_key=False).keys.generate(rsa_bits=bits)
-    key = guard_key(info.jwk)
+    key = guard_key_from_jwk(info.jwk)
     assert len(key["n"]) == bits // 8 and key["e"] == [1, 0, 1]
     assert guard_keys.validate_public_key(key)[1] is None
 

@@ -16,6 +16,7 @@ from devkit.guard_chain import (
     BOB,
     GUARD,
     OWNER,
+    STORAGE_BYTE_COST,
     STRANGER,
     SUB,
     claims,
@@ -29,7 +30,6 @@ from tests.policy.payloads import NEAR
 from guard_core import claim as claim_core
 
 PAYLOAD = P.transaction_v0([P.function_call()], receiver="wrap.near")[0]
-STORAGE_BYTE_COST = 10**19
 
 
 def token(env, **extra) -> str:

@@ -36,7 +36,7 @@ from localnet.primitives import (
     Transfer,
 )
 # Shared with the guard's own Wasm tests and the benchmark.
-from devkit.guard_chain import function_call, key_for, sample_sign_payload  # noqa: F401  (re-exported)
+from devkit.guard_chain import STORAGE_BYTE_COST, function_call, key_for, sample_sign_payload  # noqa: F401  (re-exported)
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACTS = {
@@ -70,7 +70,6 @@ SUB = "google-oauth2|1234567890"
 GENESIS_TIME_NS = 1_750_000_000 * 10**9
 
 # Router.add_guard (lib.rs:136): env::storage_byte_cost() * (2048 + 64) + 1 NEAR
-STORAGE_BYTE_COST = 10**19
 ADD_GUARD_DEPOSIT = STORAGE_BYTE_COST * (2048 + 64) + NEAR
 
 CONTRACT_BALANCE = 50 * NEAR
