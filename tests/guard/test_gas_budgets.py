@@ -48,7 +48,7 @@ CEILINGS_TGAS = {
 }
 WASM_CEILING_BYTES = 190_000  # measured 185,602 with 636 bytes of NEP-330 metadata (lean build; 265,948 before it, 299,560 with the compiler)
 
-# What a guard gets behind FastAuth -> router with 300 Tgas attached (guard.md).
+# What a guard gets behind FastAuth -> router with 300 Tgas attached (README, "Caps and the gas ceiling").
 GUARD_BUDGET_BEHIND_ROUTER = 70 * TGAS
 
 
@@ -88,7 +88,7 @@ def test_measurements_are_deterministic(wasm, measured):
 
 
 def test_everyday_verifies_fit_behind_the_router(measured):
-    """A guard called through FastAuth and the router gets ~70 Tgas (guard.md)."""
+    """A guard called through FastAuth and the router gets ~70 Tgas (README, "Caps and the gas ceiling")."""
     for name in ("verify_rs256_2048", "verify_rs256_2048_1kb", "verify_rs256_2048_8keys_kid",
                  "verify_eddsa", "verify_rs256_2048_max_token"):
         assert measured[name] < GUARD_BUDGET_BEHIND_ROUTER, name

@@ -1,5 +1,5 @@
 """Owner-side methods of the compiled guard: access control, key rules, ownership,
-pause, upgrade, and the NEP-297 events they log (guard.md, "Other methods")."""
+pause, upgrade, and the NEP-297 events they log (README, "Methods")."""
 from __future__ import annotations
 
 import base64

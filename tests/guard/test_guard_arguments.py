@@ -100,7 +100,7 @@ def test_fastauth_args_missing_a_field(env, token, missing):
 
 @pytest.mark.parametrize("style", [router_args, fastauth_args])
 def test_predecessor_is_not_needed_for_plain_jwt_verification(env, token, style):
-    """guard.md: `predecessor` is unused by plain JWT verification (claim mode will use it).
+    """`predecessor` is unused by plain JWT verification (claim mode uses it).
     Missing, or of any type, it changes nothing."""
     args = style(token, PAYLOAD)
     del args["predecessor"]

@@ -101,7 +101,7 @@ def test_maximal_token_with_a_1000_byte_payload_verifies(env, signer):
         assert env.verify_view(args) == expected_answer(args, [True, SUB])
     value, gas = env.verify_tx(router_args(at_limit, PAYLOAD_1K))
     assert value == [True, SUB]
-    # guard.md: FastAuth -> router -> guard leaves the guard roughly 70 Tgas.
+    # FastAuth -> router -> guard leaves the guard roughly 70 Tgas (README, "Caps and the gas ceiling").
     print(f"\n{signer}: 7168-byte token, 1000-byte payload: {gas / TGAS:.2f} Tgas")
     assert gas < 70 * TGAS
 

@@ -1,4 +1,4 @@
-"""`verify` on the compiled guard: the accept/reject matrix (guard.md, "Verification, in order").
+"""`verify` on the compiled guard: the accept/reject matrix (README, "Verification, in order").
 
 Every case runs with both argument sets (the router's `issuer`/`jwt` and
 FastAuth's `guard_id`/`verify_payload`), as a view and as a transaction.

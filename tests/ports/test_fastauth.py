@@ -85,7 +85,7 @@ def test_sign_through_the_router_reaches_the_guard_and_the_mpc(world):
 
     guard = world.recorder.receipt(result, GUARD, "verify")
     assert json.loads(guard["args"][0])["issuer"] == ISSUER
-    # guard.md: "With 300 Tgas attached to FastAuth.sign, a guard sees roughly 70 Tgas."
+    # With 300 Tgas attached to FastAuth.sign, a guard sees roughly 70 Tgas (README, "Caps and the gas ceiling").
     assert 65 * TERA <= guard["prepaid_gas"] <= 75 * TERA
     assert guard["gas_burnt"] < guard["prepaid_gas"]
 
