@@ -1,4 +1,4 @@
-"""Test-only contracts, built on demand with guardctl's builder (cached by content).
+"""Test-only contracts, built on demand by wasmbuild (cached by content).
 
 Each contract is a folder here with its own pyproject.toml (entry module and
 lean stdlib excludes).  The node's own contracts:
