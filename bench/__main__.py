@@ -26,7 +26,7 @@ from bench.scenarios import (
     run_scenarios,
     storage_lock_yocto,
 )
-from wasmbuild.source_metadata import commit_of
+from nearwasm.source_metadata import commit_of
 from devkit.guard_chain import GUARD, NEAR_YOCTO, REPO, build_guard
 
 RESULTS = Path(__file__).resolve().parent / "results.json"

@@ -86,7 +86,7 @@ EVENT_VERSION = "1.0.0"
 
 def build_guard(output: Path = GUARD_WASM) -> Path:
     """contract/guard.py compiled with the patched runtime (cached by source hash)."""
-    from wasmbuild.build import build_contract, find_entry
+    from nearwasm.build import build_contract, find_entry
 
     return build_contract(find_entry(GUARD_DIR), output).path
 

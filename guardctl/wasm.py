@@ -1,4 +1,4 @@
-"""The guard's Wasm: built from the checkout's contract/ (cached by wasmbuild), or read from a file."""
+"""The guard's Wasm: built from the checkout's contract/ (cached by nearwasm), or read from a file."""
 from __future__ import annotations
 
 import contextlib
@@ -6,7 +6,7 @@ import io
 import sys
 from pathlib import Path
 
-from wasmbuild import build
+from nearwasm import build
 
 from .context import Context
 from .errors import GuardctlError

@@ -8,7 +8,7 @@ Use from a conftest.py or test module:
 paths; `guard_wasm` is contract/guard.py built with the patched runtime;
 `contract_builder` is `built_contract` for any other test contract
 (e.g. `contract_builder("runtime_probe", runtime="stock")`).
-Builds are cached across sessions by content (see wasmbuild.build), so only the
+Builds are cached across sessions by content (see nearwasm.build), so only the
 first session after a change pays for compiling.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Callable
 
 import pytest
 
-from wasmbuild.build import REPO_ROOT, build_contract, find_entry
+from nearwasm.build import REPO_ROOT, build_contract, find_entry
 from tests.contracts import NODE_CONTRACTS, built_contract
 
 GUARD_DIR = REPO_ROOT / "contract"

@@ -19,7 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SKIPPED_DIRS = {".git", ".venv", ".cache", "build", "__pycache__", "node_modules", ".pytest_cache", ".hypothesis"}
 # Top-level names of the project's own packages and modules (pyproject.toml's [tool.setuptools]).
-PROJECT_PACKAGES = {"localnet", "guardctl", "issuer", "guard_core", "custom_rules", "devkit", "wasmbuild",
+PROJECT_PACKAGES = {"localnet", "guardctl", "issuer", "guard_core", "custom_rules", "devkit", "nearwasm",
                     "guardjwk", "bench"}
 # Package folders whose import name is not their path from the repository root.
 PACKAGE_ROOTS = {"contract/guard_core": "guard_core", "contract/custom_rules.py": "custom_rules"}
@@ -194,7 +194,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_every_file_is_walked():
     relative = {path.relative_to(REPO).as_posix() for path in FILES}
     assert {"guardctl/cli.py", "issuer/app.py", "contract/guard_core/keys.py", "devkit/guard_chain.py",
-            "wasmbuild/build.py", "tests/conftest.py", "bench/scenarios.py", "scripts/demo.py"} <= relative
+            "nearwasm/build.py", "tests/conftest.py", "bench/scenarios.py", "scripts/demo.py"} <= relative
 
 
 @pytest.mark.parametrize("check", [sys_path_edits, path_imports], ids=["sys.path", "import by path"])
@@ -233,5 +233,5 @@ def test_nothing_outside_tests_imports_tests():
 def test_the_project_packages_import_each_other_without_a_cycle():
     graph = import_graph()
     assert {"guardctl.cli", "guardctl.commands.lifecycle", "guard_core.keys", "issuer.app"} <= set(graph)
-    assert "wasmbuild.build" in graph["guardctl.wasm"]
+    assert "nearwasm.build" in graph["guardctl.wasm"]
     assert cycles(graph) == []

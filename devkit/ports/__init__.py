@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from wasmbuild.build import build_contract, find_entry
+from nearwasm.build import build_contract, find_entry
 
 PORTS_DIR = Path(__file__).resolve().parent
 PORTS = ("jwt_guard_router", "fastauth", "mpc_mock")

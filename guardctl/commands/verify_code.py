@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from wasmbuild import build
-from wasmbuild.source_metadata import commit_of, git_snapshot
+from nearwasm import build
+from nearwasm.source_metadata import commit_of, git_snapshot
 
 from ..chain import code_hash_of
 from ..context import Context, check_account_id
@@ -65,7 +65,7 @@ def compare(account: str, deployed_hash: str, metadata, local_snapshot, local_me
             local_code_hash) -> tuple[bool, str]:
     """(match, line) for what the account runs against this checkout.
 
-    `local_snapshot` is wasmbuild.source_metadata.git_snapshot of the contract
+    `local_snapshot` is nearwasm.source_metadata.git_snapshot of the contract
     folder, `local_metadata` the metadata this checkout's build carries, and
     `local_code_hash()` rebuilds and returns the code hash, called only when
     everything before the bytes agrees.  A checkout that cannot reproduce the

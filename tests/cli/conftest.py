@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 from tests.cli.cli_support import GuardctlRunner, create_funded_account, deploy_contract, unique_name
 from devkit.ports import port_entry
-from wasmbuild.build import build_contract
+from nearwasm.build import build_contract
 from guardctl.credentials import Identity, parse_secret_key
 
 GUARD_ENTRY = REPO_ROOT / "contract" / "guard.py"

@@ -13,11 +13,11 @@ import base58
 import pytest
 
 from tests.cli.cli_support import REPO_ROOT, deploy_contract, unique_name, with_custom_section
-from wasmbuild import build as builder
+from nearwasm import build as builder
 from guardctl import source_metadata
 from guardctl.commands.verify_code import compare
 from guardctl.errors import GuardctlError
-from wasmbuild.source_metadata import Snapshot, git_snapshot
+from nearwasm.source_metadata import Snapshot, git_snapshot
 
 GUARD_ENTRY = REPO_ROOT / "contract" / "guard.py"
 OTHER_COMMIT = "f" * 40
@@ -117,7 +117,7 @@ ENVIRONMENT = "debian emscripten=3.1.6~dfsg-5; nearc=0.8.8; runtime=patched-0123
 
 
 def _metadata(snapshot=f"git+https://example.org/r?rev={COMMIT}", environment=ENVIRONMENT,
-              command=("python", "-m", "wasmbuild.build", "contract")):
+              command=("python", "-m", "nearwasm.build", "contract")):
     return {"build_info": {"build_environment": environment, "build_command": list(command),
                            "contract_path": "contract", "source_code_snapshot": snapshot}}
 
@@ -135,7 +135,7 @@ def test_compare_names_a_toolchain_difference_before_building():
 
 
 def test_compare_names_a_build_command_difference():
-    matched, line = compare("g.near", "HASH", _metadata(command=("python", "-m", "wasmbuild.build", "contract",
+    matched, line = compare("g.near", "HASH", _metadata(command=("python", "-m", "nearwasm.build", "contract",
                                                                  "--cflag=-DX=1")),
                             Snapshot(COMMIT, True, "contract"), _metadata(), _never_built)
     assert not matched and line.startswith("differs: build command: g.near was built with")

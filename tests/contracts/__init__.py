@@ -1,4 +1,4 @@
-"""Test-only contracts, built on demand by wasmbuild (cached by content).
+"""Test-only contracts, built on demand by nearwasm (cached by content).
 
 Each contract is a folder here with its own pyproject.toml (entry module and
 lean stdlib excludes).  The node's own contracts:
@@ -18,7 +18,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from wasmbuild.build import build_contract, contract_cflags, find_entry, source_hash, BuildSettings
+from nearwasm.build import build_contract, contract_cflags, find_entry, source_hash, BuildSettings
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 NODE_CONTRACTS = ("state", "caller", "callee", "panicker")

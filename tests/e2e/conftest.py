@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.e2e_support import Deployment, Guardctl, Near, deploy_guard, unique
-from wasmbuild.build import build_contract
+from nearwasm.build import build_contract
 from guardctl.credentials import Identity
 from devkit.ports import built_port
 

@@ -562,7 +562,7 @@ def wasm_v2():
     Built from a copy under .cache/ (cached by content like every build, so only
     the first session after a change of contract/ pays for compiling it).
     """
-    from wasmbuild.build import build_contract
+    from nearwasm.build import build_contract
 
     copy_dir = REPO / ".cache" / "guard-tests" / "contract-v2"
     if copy_dir.exists():

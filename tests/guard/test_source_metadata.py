@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from bench.scenarios import METADATA_TARGET_TGAS, TGAS
-from wasmbuild.source_metadata import git_snapshot
+from nearwasm.source_metadata import git_snapshot
 from devkit.guard_chain import ALICE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def test_metadata_names_the_source_the_standards_and_the_build(env):
     assert set(build_info) == {"build_environment", "build_command", "contract_path", "source_code_snapshot",
                                "output_wasm_path"}
     assert build_info["contract_path"] == "contract"
-    assert build_info["build_command"] == ["python", "-m", "wasmbuild.build", "contract"]
+    assert build_info["build_command"] == ["python", "-m", "nearwasm.build", "contract"]
     assert build_info["output_wasm_path"] == "contract/build/guard.wasm"
     for part in ("debian emscripten=", "nearc=", "near-sdk-py=", "runtime=patched-", "flags=sha256:"):
         assert part in build_info["build_environment"]

@@ -28,7 +28,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from py_near_primitives import Transaction, TransferAction
 
-from wasmbuild.build import build_contract
+from nearwasm.build import build_contract
 from issuer.app import create_app
 from issuer.cli import main as issuer_main
 from issuer.clock import Clock

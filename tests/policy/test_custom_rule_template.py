@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from wasmbuild.build import build_contract
+from nearwasm.build import build_contract
 from devkit.guard_chain import (
     ALICE,
     SUB,

@@ -7,7 +7,7 @@ Plain Python (no pytest), so benchmarks can reuse it:
     result = world.sign(token, sign_payload)
     world.recorder.prepaid(result, "guard.test.near")
 
-The guard is `contract/guard.py` built by `wasmbuild.build` with the patched
+The guard is `contract/guard.py` built by `nearwasm.build` with the patched
 runtime; the router, FastAuth and the MPC mock are the test contracts under
 devkit/ports/ (the caller and the scripted guard: tests/contracts/).
 """
@@ -22,7 +22,7 @@ import jwt as pyjwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devkit.ports import port_entry
-from wasmbuild.build import build_contract
+from nearwasm.build import build_contract
 from localnet.chain import Chain
 from localnet.primitives import (
     NEAR,

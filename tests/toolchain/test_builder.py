@@ -1,4 +1,4 @@
-"""wasmbuild.build: content-addressed caching, staging, entry lookup, CLI, lean stdlib settings."""
+"""nearwasm.build: content-addressed caching, staging, entry lookup, CLI, lean stdlib settings."""
 from __future__ import annotations
 
 import ast
@@ -11,8 +11,8 @@ import pytest
 from nearc.analyzer import MPY_STDLIB_PACKAGES
 
 from devkit.ports import PORTS_DIR
-from wasmbuild import build as builder
-from wasmbuild.build import BuildError, BuildSettings, build_contract, find_entry, source_hash
+from nearwasm import build as builder
+from nearwasm.build import BuildError, BuildSettings, build_contract, find_entry, source_hash
 
 from .conftest import call, returned_text
 
@@ -257,7 +257,7 @@ def test_the_guards_cflags_name_real_runtime_switches():
 
 
 def test_the_guard_imports_only_modules_its_lean_build_keeps():
-    # wasmbuild.build checks this on every build; here for the repository's own guard.
+    # nearwasm.build checks this on every build; here for the repository's own guard.
     builder.check_runtime_imports(builder.REPO_ROOT / "contract" / "guard.py")
     provided = builder.runtime_modules(builder.REPO_ROOT / "contract")
     assert provided == {"near", "json", "binascii", "ubinascii", "sys"}, "no micropython-lib package is frozen in"

@@ -18,8 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wasmbuild.build import build_contract, find_entry
-from wasmbuild.source_metadata import git_snapshot
+from nearwasm.build import build_contract, find_entry
+from nearwasm.source_metadata import git_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 3600
@@ -37,7 +37,7 @@ def _fresh_build(folder: Path, commit: str, env_changes: dict, umask: int) -> by
     env = {name: value for name, value in os.environ.items() if not name.startswith(("GIT_", "GUARDCTL_"))}
     env.update(env_changes)
     env["PYTHONPATH"] = str(folder)  # the clone's builder (not installed), so the clone's .cache
-    completed = subprocess.run([sys.executable, "-m", "wasmbuild.build", "contract", "out.wasm"], cwd=folder,
+    completed = subprocess.run([sys.executable, "-m", "nearwasm.build", "contract", "out.wasm"], cwd=folder,
                                env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
                                preexec_fn=lambda: os.umask(umask))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
@@ -70,7 +70,7 @@ def test_a_folder_with_a_space_is_refused_in_one_line(tmp_path):
     _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone), cwd=tmp_path)
     env = {name: value for name, value in os.environ.items() if not name.startswith(("GIT_", "GUARDCTL_"))}
     env["PYTHONPATH"] = str(clone)
-    completed = subprocess.run([sys.executable, "-m", "wasmbuild.build", "contract", "out.wasm"], cwd=clone,
+    completed = subprocess.run([sys.executable, "-m", "nearwasm.build", "contract", "out.wasm"], cwd=clone,
                                env=env, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 1
     assert completed.stderr.startswith("error: ") and "has a space in its path" in completed.stderr

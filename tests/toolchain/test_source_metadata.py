@@ -1,4 +1,4 @@
-"""NEP-330 metadata of a build (wasmbuild.source_metadata): labels, purity, what counts as a build input."""
+"""NEP-330 metadata of a build (nearwasm.source_metadata): labels, purity, what counts as a build input."""
 from __future__ import annotations
 
 import ast
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from wasmbuild import build as builder
+from nearwasm import build as builder
 from guardctl import source_metadata
-from wasmbuild.source_metadata import Snapshot, commit_of, git_snapshot
+from nearwasm.source_metadata import Snapshot, commit_of, git_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -85,9 +85,9 @@ def test_metadata_is_nep330_1_3_and_a_pure_function_of_its_inputs():
     config = source_metadata.MetadataConfig("0.1.0", "https://example.org/r",
                                             (("jwt_guard", "1.0.0"),))
     snapshot = Snapshot(COMMIT, True, "contract")
-    text = source_metadata.metadata_json(config, snapshot, "env", ["python", "-m", "wasmbuild.build", "contract"],
+    text = source_metadata.metadata_json(config, snapshot, "env", ["python", "-m", "nearwasm.build", "contract"],
                                          "contract/build/guard.wasm")
-    assert text == source_metadata.metadata_json(config, snapshot, "env", ["python", "-m", "wasmbuild.build", "contract"],
+    assert text == source_metadata.metadata_json(config, snapshot, "env", ["python", "-m", "nearwasm.build", "contract"],
                                                  "contract/build/guard.wasm")
     assert json.loads(text) == {
         "version": "0.1.0",
@@ -95,7 +95,7 @@ def test_metadata_is_nep330_1_3_and_a_pure_function_of_its_inputs():
         "standards": [{"standard": "nep330", "version": "1.3.0"}, {"standard": "jwt_guard", "version": "1.0.0"}],
         "build_info": {
             "build_environment": "env",
-            "build_command": ["python", "-m", "wasmbuild.build", "contract"],
+            "build_command": ["python", "-m", "nearwasm.build", "contract"],
             "contract_path": "contract",
             "source_code_snapshot": f"git+https://example.org/r?rev={COMMIT}",
             "output_wasm_path": "contract/build/guard.wasm",
@@ -129,7 +129,7 @@ def test_the_guards_staged_entry_carries_the_metadata_and_it_enters_the_cache_ke
     metadata = json.loads(ast.literal_eval(literal))
     assert metadata == json.loads(builder.contract_metadata(entry, settings))
     assert metadata["build_info"]["contract_path"] == "contract"
-    assert metadata["build_info"]["build_command"] == ["python", "-m", "wasmbuild.build", "contract"]
+    assert metadata["build_info"]["build_command"] == ["python", "-m", "nearwasm.build", "contract"]
     assert str(REPO) not in staged
 
     key = builder.source_hash(entry, settings, generated)
@@ -158,7 +158,7 @@ def test_caller_flags_appear_in_the_build_command():
     own = builder.contract_cflags(entry.parent)
     settings = builder.BuildSettings(extra_cflags=own + ("-DX=1",), extra_ldflags=("--profiling-funcs",))
     assert builder._build_command(entry.resolve(), "contract", settings, len(own)) == [
-        "python", "-m", "wasmbuild.build", "contract", "--cflag=-DX=1", "--ldflag=--profiling-funcs"]
+        "python", "-m", "nearwasm.build", "contract", "--cflag=-DX=1", "--ldflag=--profiling-funcs"]
 
 
 def test_contracts_without_the_setting_get_no_generated_module(tmp_path):

@@ -22,7 +22,7 @@ module drives `nearc.builder.compile_contract` directly (nearc's CLI would run
 * builds that do not depend on where, when or by whom they run: nothing
   outside the inputs above reaches the Wasm (tests/toolchain/test_reproducible.py).
 
-Usable as `python -m wasmbuild.build CONTRACT [OUT.wasm]` (see `--help`).
+Usable as `python -m nearwasm.build CONTRACT [OUT.wasm]` (see `--help`).
 """
 from __future__ import annotations
 
@@ -335,7 +335,7 @@ def _build_command(entry: Path, contract_path: str, settings: BuildSettings, own
     target = contract_path or "."
     if find_entry(entry.parent).resolve() != entry:
         target = f"{contract_path}/{entry.name}" if contract_path else entry.name
-    command = ["python", "-m", "wasmbuild.build", target]
+    command = ["python", "-m", "nearwasm.build", target]
     if settings.runtime != "patched":
         command += ["--runtime", settings.runtime]
     if settings.heap_size is not None:
@@ -721,7 +721,7 @@ def find_entry(contract: Path) -> Path:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wasmbuild.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nearwasm.build", description=__doc__.splitlines()[0])
     parser.add_argument("contract", type=Path, nargs="?", help="contract folder or entry module")
     parser.add_argument("output", type=Path, nargs="?", help="Wasm to write (default: <folder>/build/<entry>.wasm)")
     parser.add_argument("--runtime", choices=RUNTIMES, default="patched")

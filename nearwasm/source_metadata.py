@@ -5,7 +5,7 @@ pyproject.toml and one line in its entry module that returns a placeholder:
 
     near.value_return('{...}')  # nep330-metadata
 
-`wasmbuild.build` writes the build's metadata over that string literal in its
+`nearwasm.build` writes the build's metadata over that string literal in its
 staging copy (the source keeps the placeholder; the line count is kept, so
 line numbers in tracebacks stay true).  The metadata is then a constant of
 that one function: no other method executes, imports or copies anything for
@@ -48,7 +48,7 @@ TOOLCHAIN_DEBIAN_PACKAGES = ("emscripten", "clang-14", "lld-14", "llvm-14", "bin
 # The Python packages that generate and freeze the contract's code.
 TOOLCHAIN_PYTHON_PACKAGES = ("nearc", "near-sdk-py")
 # The builder's own files: a change in them can change the bytes.
-BUILDER_FILES = ("wasmbuild/build.py", "wasmbuild/source_metadata.py")
+BUILDER_FILES = ("nearwasm/build.py", "nearwasm/source_metadata.py")
 
 
 class MetadataError(RuntimeError):
