@@ -11,17 +11,17 @@ from .credentials import credentials_path, generate_identity, identity_from_file
 from .errors import GuardctlError
 from .chain import NO_CODE_HASH
 
-
 # Bytes NEAR charges storage for besides the code: the account record (100),
 # one full-access key (~40 + key) and the guard's own state (JSON keys and
 # settings; a few KB with 16 large keys).
 ACCOUNT_OVERHEAD_BYTES = 100 + 80
-
 STATE_ALLOWANCE_BYTES = 40_000
+
 
 def storage_cost(code_size: int, storage_byte_cost: int) -> int:
     """What a contract of `code_size` bytes locks, at the network's price (`chain.storage_byte_cost()`)."""
     return (code_size + ACCOUNT_OVERHEAD_BYTES + STATE_ALLOWANCE_BYTES) * storage_byte_cost
+
 
 async def create_sub_account(ctx: Context, chain, guard: str, balance: Optional[int], needed: int):
     """Create `guard` as a sub-account of --account; (its Identity, key file, TxReport)."""
@@ -54,6 +54,7 @@ async def create_sub_account(ctx: Context, chain, guard: str, balance: Optional[
         transactions.create_full_access_key_action(guard_identity.public_key),
     ], f"creating {guard}")
     return guard_identity, key_path, report
+
 
 async def existing_deploy_target(ctx: Context, chain, account_id: str, needed: int, *,
                                  what: str = "guard", instead: str = "use 'guardctl upgrade' to change its code"):

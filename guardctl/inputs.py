@@ -22,6 +22,7 @@ def read_payload(text: str, option: str = "--payload") -> bytes:
     except (binascii.Error, ValueError):
         raise GuardctlError(f"{option}: expected hex bytes or @FILE, got {text[:40]!r}{file_hint(text)}") from None
 
+
 def file_hint(text: str) -> str:
     """A hint when a value meant as @FILE was given without its '@'."""
     try:
@@ -29,6 +30,7 @@ def file_hint(text: str) -> str:
     except (OSError, ValueError):
         exists = False
     return f" (a file of that name exists: to read it, write @{text})" if exists else ""
+
 
 def read_token(text: str) -> str:
     if text.startswith("@"):

@@ -14,11 +14,9 @@ from .errors import GuardctlError
 
 # What `guardctl policy show --json` prints: a file holding it is read as its "policy".
 SHOW_KEYS = {"guard", "policy", "claim_mode"}
-
-
 AMOUNT_FIELDS = ("max_deposit_per_action", "max_deposit_total")
-
 GAS_FIELD = "max_gas"
+
 
 def _convert_amount(value: Any, field: str, where: str) -> Any:
     """'1.5 NEAR' -> yocto string; anything else is left for the guard's validation."""
@@ -28,6 +26,7 @@ def _convert_amount(value: Any, field: str, where: str) -> Any:
         except ValueError as err:
             raise GuardctlError(f"{where}: {field}: {err}") from None
     return value
+
 
 def _convert_gas(value: Any, where: str) -> Any:
     if isinstance(value, str) and value.strip().lower().endswith("tgas"):
@@ -40,6 +39,7 @@ def _convert_gas(value: Any, where: str) -> Any:
             raise GuardctlError(f"{where}: {GAS_FIELD}: not a whole number of gas units: {value!r}")
         return str(int(gas))
     return value
+
 
 def parse_policy_text(text: str, where: str, *, toml: Optional[bool] = None) -> dict:
     """The policy dict a file's text holds (JSON or TOML), with NEAR/Tgas amounts converted."""
@@ -70,6 +70,7 @@ def parse_policy_text(text: str, where: str, *, toml: Optional[bool] = None) -> 
         data[GAS_FIELD] = _convert_gas(data[GAS_FIELD], where)
     return data
 
+
 def load_policy(path: str) -> dict:
     """Read, convert and validate (with the guard's own code) the policy in `path`."""
     file = Path(path).expanduser()
@@ -90,8 +91,10 @@ def load_policy(path: str) -> dict:
         raise GuardctlError(f"{path}: {reason}" + (f"; the file has {', '.join(given)}" if given else ""))
     return normalised
 
+
 def _amount_text(value: str) -> str:
     return f"{format_near(int(value))} ({value} yocto)"
+
 
 def policy_lines(policy: Optional[dict], claim_mode: bool) -> list[str]:
     lines = []

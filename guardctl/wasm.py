@@ -11,15 +11,13 @@ from nearwasm import build
 from .context import Context
 from .errors import GuardctlError
 
-
 DEFAULT_CONTRACT = build.REPO_ROOT / "contract" / "guard.py"
-
 DEFAULT_WASM = build.REPO_ROOT / "build" / "guard.wasm"
-
 WASM_MAGIC = b"\0asm"
 
 # A transaction may be at most 1.5 MiB; leave room for the rest of it.
 MAX_WASM_IN_TRANSACTION = 1_500_000
+
 
 def read_wasm(path: str) -> bytes:
     try:
@@ -33,6 +31,7 @@ def read_wasm(path: str) -> bytes:
     if len(code) > MAX_WASM_IN_TRANSACTION:
         raise GuardctlError(f"{path} is {len(code)} bytes; a NEAR transaction carries at most ~1.5 MB")
     return code
+
 
 def build_wasm(ctx: Context, contract: Path, output: Path, *, runtime: str = "patched", force: bool = False):
     ctx.out.progress(f"building {contract} (the first build takes a few minutes; later ones are cached)")
