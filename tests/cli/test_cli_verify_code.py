@@ -14,7 +14,7 @@ import pytest
 
 from tests.cli.cli_support import REPO_ROOT, deploy_contract, unique_name, with_custom_section
 from nearwasm import build as builder
-from guardctl import source_metadata
+from nearwasm import source_metadata
 from guardctl.commands.verify_code import compare
 from guardctl.errors import GuardctlError
 from nearwasm.source_metadata import Snapshot, git_snapshot

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nearwasm import build as builder
-from guardctl import source_metadata
+from nearwasm import source_metadata
 from nearwasm.source_metadata import Snapshot, commit_of, git_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
