@@ -45,6 +45,7 @@ from localnet.primitives import (
     Transaction,
     Transfer,
 )
+from nearwasm.build import build_contract, find_entry
 
 REPO = Path(__file__).resolve().parents[1]
 GUARD_DIR = REPO / "contract"
@@ -86,8 +87,6 @@ EVENT_VERSION = "1.0.0"
 
 def build_guard(output: Path = GUARD_WASM) -> Path:
     """contract/guard.py compiled with the patched runtime (cached by source hash)."""
-    from nearwasm.build import build_contract, find_entry
-
     return build_contract(find_entry(GUARD_DIR), output).path
 
 

@@ -13,6 +13,7 @@ signed with the guard's key, for what an issuer could mint.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
@@ -26,13 +27,19 @@ from devkit.guard_chain import (
     GuardChain,
     b64url,
     claims,
+    ed25519_key,
+    eddsa_public,
     rs256_public,
     rsa_key,
     sample_sign_payload,
     sign_token,
+    token_of_length,
 )
-
+from guard_core import policy
 from guard_core.claims import MAX_PAYLOAD_STRINGS
+from guard_core.txdecode import MAX_ACTIONS
+from localnet import borsh
+from localnet.primitives import Transaction, Transfer
 
 MAX_TOKEN = 7168
 MAX_ARGS = 32768
@@ -207,8 +214,6 @@ def max_policy() -> dict:
     receiver patterns, 16 method entries of 8 names (128 in all), names as long
     as MAX_POLICY_BYTES allows, every other rule set. Transfers and calls to
     the last receiver pattern pass it."""
-    from guard_core import policy
-
     def build(name_chars: int) -> dict:
         return {
             "receivers": [f"*.r{i:02d}.near" for i in range(policy.MAX_PATTERNS - 1)] + ["wrap.near"],
@@ -234,11 +239,6 @@ def max_policy() -> dict:
 def many_action_transaction(count: int, policy_rules: dict) -> bytes:
     """A Borsh transaction of `count` 1-yocto transfers to the policy's last
     receiver: the most actions per byte, each one checked by the policy."""
-    import hashlib
-
-    from localnet import borsh
-    from localnet.primitives import Transaction, Transfer
-
     return borsh.encode_transaction(Transaction(
         signer_id=ALICE, public_key=bytes(33), nonce=1, receiver_id=policy_rules["receivers"][-1],
         block_hash=hashlib.sha256(b"block").digest(), actions=tuple(Transfer(1) for _ in range(count))))
@@ -257,8 +257,6 @@ def key_set_cases(now_s: int) -> list[tuple[Setup, Case]]:
     """Kid-less genuine tokens against the most costly key sets the guard
     still tries (guard_core.keys.MAX_UNPINNED_RS256_WORK), the right key last,
     and against the most keys of any kind."""
-    from devkit.guard_chain import ed25519_key, eddsa_public
-
     payload = list(sample_sign_payload())
     result = []
 
@@ -287,9 +285,6 @@ def combined_case(now_s: int, *, bits: int = 2048) -> tuple[Setup, Case]:
     of `bits`-bit keys (three 2048-bit keys, or one larger key; the right key
     last), and a 7,168-byte genuine token whose fatxn is a transaction of as
     many actions as nearcore allows (txdecode.MAX_ACTIONS), all checked."""
-    from guard_core.txdecode import MAX_ACTIONS
-
-    from devkit.guard_chain import token_of_length
 
     rules = max_policy()
     count = 3 if bits == 2048 else 1
