@@ -50,10 +50,21 @@ from ..primitives import (
     Transaction,
     is_valid_account_id,
 )
-from . import config, errors, protocol
-from .blocks import Block, block_view, chunk_hash, chunk_header_view, compute_block_hash, epoch_id, next_random_value
+from . import config, errors, light_client, protocol
+from .blocks import (
+    Block,
+    block_view,
+    chunk_hash,
+    chunk_header_view,
+    epoch_id,
+    header_outcome_root,
+    next_bp_hash,
+    next_random_value,
+    sealed,
+)
 from .errors import ChainError, ContractError, InvalidTransaction
 from .keys import KeyPair, b58, parse_public_key, public_key_text
+from .merkle import ZERO_HASH, PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
 from .runtime import (
@@ -169,6 +180,7 @@ class Chain:
         self._history: dict[int, Any] = {}  # height -> BlockJournal, for the last history_blocks blocks
         self._chunk_heights: dict[bytes, int] = {}
         self._receipt_index: Optional[dict[str, dict]] = None  # receipt id -> ReceiptView, built on demand
+        self._outcome_index: Optional[dict[str, dict]] = None  # outcome id -> its view, built on demand
         self._last_block_at = time.monotonic()
         self._waiters = 0
 
@@ -208,15 +220,18 @@ class Chain:
         self._total_supply = root_balance
 
         random_value = hashlib.sha256(b"genesis" + chain_id.encode()).digest()
-        genesis_block = Block(
+        genesis_block = sealed(Block(
             height=0,
-            hash=compute_block_hash(0, bytes(32), genesis_time, random_value, (), ()),
-            prev_hash=bytes(32),
+            hash=b"",
+            prev_hash=ZERO_HASH,
             timestamp=genesis_time,
             random_value=random_value,
             total_supply=root_balance,
-        )
+            outcome_root=header_outcome_root(ZERO_HASH),
+            next_bp_hash=self._next_bp_hash(),
+        ))
         self._blocks: list[Block] = [genesis_block]
+        self._rebuild_block_tree()
         self._block_heights: dict[bytes, int] = {genesis_block.hash: 0}
         self._transactions: dict[bytes, dict] = {}
         self._tx_receipts: dict[bytes, list[dict]] = {}  # tx hash -> executed receipts (ReceiptViews)
@@ -249,10 +264,21 @@ class Chain:
         self._store = StateStore(self._db.load_state())
         self._blocks = self._db.load_blocks()
         self._block_heights = {block.hash: block.height for block in self._blocks}
+        self._rebuild_block_tree()
         self._transactions, self._tx_receipts = self._db.load_transactions()
         self._saved_block_count = len(self._blocks)
         self._unsaved_transactions = []
         self._forget_history()
+
+    def _rebuild_block_tree(self) -> None:
+        """The block Merkle tree over every block so far (the next block's `block_merkle_root`)."""
+        self._block_tree = PartialMerkleTree()
+        for block in self._blocks:
+            self._block_tree.insert(block.hash)
+
+    def _next_bp_hash(self) -> bytes:
+        """The hash of the next epoch's producers: the root account with its key and stake."""
+        return next_bp_hash([(self.root_account_id, self.root_public_key, self._validator_stake())])
 
     def _forget_history(self) -> None:
         """Views of blocks before now are answered as garbage collected (after a restart or a restore)."""
@@ -260,6 +286,7 @@ class Chain:
         self._history_floor = self.head.height
         self._chunk_heights = {}
         self._receipt_index = None
+        self._outcome_index = None
 
     def _save(self, *, full: bool = False) -> None:
         if self._db is None:
@@ -343,9 +370,13 @@ class Chain:
     def _seal_block(self, ctx: BlockContext, tx_hashes: list[bytes], outcomes: list[Outcome], burnt: int) -> Block:
         self._total_supply -= burnt
         receipt_ids = tuple(o.id for o in outcomes if o.id not in tx_hashes)
-        block = Block(
+        # nearcore's chunk outcome root: merklize over each outcome's hashes, in execution order.
+        chunk_outcome_root, proofs = merklize([o.merkle_leaf_bytes() for o in outcomes])
+        for outcome, proof in zip(outcomes, proofs):
+            outcome.proof = proof
+        block = sealed(Block(
             height=ctx.height,
-            hash=compute_block_hash(ctx.height, ctx.prev_hash, ctx.timestamp, ctx.random_value, tuple(tx_hashes), receipt_ids),
+            hash=b"",
             prev_hash=ctx.prev_hash,
             timestamp=ctx.timestamp,
             random_value=ctx.random_value,
@@ -354,7 +385,12 @@ class Chain:
             gas_burnt=sum(o.gas_burnt for o in outcomes),
             tokens_burnt=sum(o.tokens_burnt for o in outcomes),
             total_supply=self._total_supply,
-        )
+            outcome_root=header_outcome_root(self.head.chunk_outcome_root),
+            chunk_outcome_root=chunk_outcome_root,
+            block_merkle_root=self._block_tree.root(),
+            next_bp_hash=self._next_bp_hash(),
+        ))
+        self._block_tree.insert(block.hash)
         for outcome in outcomes:
             outcome.block_hash = block.hash
         self._blocks.append(block)
@@ -479,10 +515,10 @@ class Chain:
             return self._block_view(block)
 
     def _block_view(self, block: Block) -> dict:
-        prev_height = block.height - 1 if block.height > 0 else None
+        prev = self._blocks[block.height - 1] if block.height > 0 else None
         final = self._blocks[max(0, block.height - FINALITY_LAG["final"])]
         near_final = self._blocks[max(0, block.height - FINALITY_LAG["near-final"])]
-        return block_view(block, prev_height, self.root_account_id, final.hash, near_final.hash)
+        return block_view(block, prev, self.root_account_id, final.hash, near_final.hash)
 
     def gas_price(self) -> dict:
         return {"gas_price": str(config.GAS_PRICE)}
@@ -578,10 +614,13 @@ class Chain:
             receipts += [copy.deepcopy(self._executed[r]) for r in block.receipt_ids if r in self._executed]
             return {
                 "author": self.root_account_id,
-                "header": chunk_header_view(block),
+                "header": chunk_header_view(block, self._prev_chunk_outcome_root(block)),
                 "transactions": transactions,
                 "receipts": receipts,
             }
+
+    def _prev_chunk_outcome_root(self, block: Block) -> bytes:
+        return self._blocks[block.height - 1].chunk_outcome_root if block.height > 0 else ZERO_HASH
 
     def _block_of_chunk(self, chunk_id: str) -> Block:
         try:
@@ -614,6 +653,54 @@ class Chain:
             if view is None:
                 raise errors.unknown_receipt(receipt_id)
             return copy.deepcopy(view)
+
+    # ------------------------------------------------------------------ light client
+
+    def _next_bps_view(self) -> list[dict]:
+        return [{"validator_stake_struct_version": "V1", "account_id": self.root_account_id,
+                 "public_key": public_key_text(self.root_public_key), "stake": str(self._validator_stake())}]
+
+    def _height_of(self, block_hash: str) -> Optional[int]:
+        try:
+            return self._block_heights.get(base58.b58decode(block_hash))
+        except ValueError:
+            return None
+
+    def next_light_client_block(self, last_block_hash: str) -> Optional[dict]:
+        """next_light_client_block: the LightClientBlockView a client knowing this block moves to, or None."""
+        with self._lock:
+            height = self._height_of(last_block_hash)
+            if height is None:
+                raise errors.light_client_block_unknown()
+            return light_client.next_light_client_block(self._blocks, self._blocks[height], self._next_bps_view())
+
+    def _outcome_view(self, outcome_id: str) -> Optional[dict]:
+        try:
+            running = self._outcomes.get(base58.b58decode(outcome_id))
+        except ValueError:
+            return None
+        if running is not None:
+            return running.to_json()
+        if self._outcome_index is None:
+            self._outcome_index = {}
+            for final in self._transactions.values():
+                self._outcome_index.update(_outcomes_by_id(final))
+        outcome = self._outcome_index.get(outcome_id)
+        return copy.deepcopy(outcome) if outcome is not None else None
+
+    def light_client_proof(self, outcome_id: str, light_client_head: str) -> dict:
+        """EXPERIMENTAL_light_client_proof for a transaction's or receipt's outcome, against a final head."""
+        with self._lock:
+            outcome = self._outcome_view(outcome_id)
+            if outcome is None:
+                raise errors.unknown_transaction_or_receipt(outcome_id)
+            executed_at = self._blocks[self._height_of(outcome["block_hash"])]
+            committing, outcome_proof, root_path = light_client.outcome_proof(self._blocks, outcome, executed_at)
+            head_height = self._height_of(light_client_head)
+            if head_height is None:
+                raise errors.light_client_proof_unknown_block(light_client_head)
+            proof = light_client.block_proof(self._blocks, self.final_height(), committing, self._blocks[head_height])
+            return {"outcome_proof": outcome_proof, "outcome_root_proof": root_path, **proof}
 
     # ------------------------------------------------------------------ state changes
 
@@ -880,6 +967,7 @@ class Chain:
             self._block_heights.pop(block.hash, None)
             self._history.pop(block.height, None)
         del self._blocks[self._saved_block_count:]
+        self._rebuild_block_tree()
         self._total_supply = self._blocks[-1].total_supply
         failure = InvalidTransaction({"InternalError": f"{type(exc).__name__}: {exc}"})
         for tx_hash in [p.signed.hash for p in pending] + list(in_flight):
@@ -910,6 +998,8 @@ class Chain:
             self._tx_receipts[tx_hash] = views
             if self._receipt_index is not None:
                 self._receipt_index.update((view["receipt_id"], view) for view in views)
+            if self._outcome_index is not None:
+                self._outcome_index.update(_outcomes_by_id(final))
             self._unsaved_transactions.append(tx_hash)
 
     def transaction_status(self, tx_hash: bytes) -> str:
@@ -1146,6 +1236,7 @@ class Chain:
             self._store = StateStore(dict(snap.state))
             self._blocks = list(snap.blocks)
             self._block_heights = {block.hash: block.height for block in self._blocks}
+            self._rebuild_block_tree()
             self._transactions = dict(snap.transactions)
             self._tx_receipts = dict(snap.tx_receipts)
             self._clock_offset_ns = snap.clock_offset_ns
@@ -1156,6 +1247,12 @@ class Chain:
             self._store.take_block_journal()
             self._forget_history()
             self._save(full=True)
+
+
+def _outcomes_by_id(final: dict) -> dict[str, dict]:
+    """A finished transaction's outcome views (its own and its receipts') by id."""
+    outcomes = [final["transaction_outcome"], *final["receipts_outcome"]]
+    return {outcome["id"]: outcome for outcome in outcomes}
 
 
 def _apply_record(update: StateUpdate, record: dict) -> None:

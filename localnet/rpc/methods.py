@@ -75,6 +75,17 @@ def require_account_id(params: dict, field: str) -> str:
     return account_id
 
 
+def require_hash(params: dict, field: str) -> str:
+    """A CryptoHash field: base58 of 32 bytes."""
+    value = require_str(params, field)
+    try:
+        if len(base58.b58decode(value.encode("ascii"))) == 32:
+            return value
+    except (ValueError, UnicodeEncodeError):
+        pass
+    raise _fail(f"invalid value for `{field}`: expected a base58 32-byte hash")
+
+
 def decode_base64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise _fail(f"{what}: expected a base64 string")
@@ -182,6 +193,8 @@ def single_block_reference(params: Any) -> Any:
     raise _fail("expected an array or an object")
 
 
+# nearcore's TransactionOrReceiptId: which id and which account each `type` names.
+LIGHT_CLIENT_PROOF_FIELDS = {"transaction": ("transaction_hash", "sender_id"), "receipt": ("receipt_id", "receiver_id")}
 CHANGES_TYPES = ("account_changes", "single_access_key_changes", "all_access_key_changes",
                  "contract_code_changes", "data_changes")
 
@@ -209,6 +222,9 @@ class RpcMethods:
             "EXPERIMENTAL_receipt": self.receipt,
             "changes": self.changes,
             "EXPERIMENTAL_changes": self.changes,
+            "next_light_client_block": self.next_light_client_block,
+            "EXPERIMENTAL_light_client_proof": self.light_client_proof,
+            "light_client_proof": self.light_client_proof,
             "block_effects": self.changes_in_block,
             "EXPERIMENTAL_changes_in_block": self.changes_in_block,
             "status": self.status,
@@ -352,6 +368,29 @@ class RpcMethods:
             if changes_type == "data_changes":
                 prefix = decode_base64(params.get("key_prefix_base64"), "key_prefix_base64")
         return self._block_level(lambda: self.chain.changes(reference, changes_type, account_ids, keys, prefix))
+
+    # ---- light client ----------------------------------------------------
+
+    def next_light_client_block(self, params: Any) -> dict:
+        named = positional_or_named(params, ("last_block_hash",))
+        if named is None:
+            raise _fail("expected {last_block_hash}")
+        last_block_hash = require_hash(named, "last_block_hash")
+        block = self._chain(lambda: self.chain.next_light_client_block(last_block_hash))
+        # nearcore flattens an absent block into an empty object.
+        return block if block is not None else {}
+
+    def light_client_proof(self, params: Any) -> dict:
+        if not isinstance(params, dict):
+            raise _fail("expected {type, light_client_head, ...}")
+        fields = LIGHT_CLIENT_PROOF_FIELDS.get(params.get("type"))
+        if fields is None:
+            raise _fail("unknown variant for `type`, expected `transaction` or `receipt`")
+        id_field, account_field = fields
+        outcome_id = require_hash(params, id_field)
+        require_account_id(params, account_field)
+        head = require_hash(params, "light_client_head")
+        return self._chain(lambda: self.chain.light_client_proof(outcome_id, head))
 
     # ---- node information ------------------------------------------------
 
@@ -605,6 +644,8 @@ def translate_chain_error(exc: Exception) -> RpcError:
     if isinstance(exc, InvalidTransaction):
         return errors.invalid_transaction(exc.invalid_tx_error)
     if isinstance(exc, ChainError):
+        if exc.cause_name == "INTERNAL_ERROR":  # nearcore's new_internal_or_handler_error
+            return RpcError("INTERNAL_ERROR", "INTERNAL_ERROR", exc.info, exc.data)
         return errors.handler_error(exc.cause_name, exc.info, exc.data)
     log.exception("internal error in the chain")
     return errors.internal_error(f"{type(exc).__name__}: {exc}")
