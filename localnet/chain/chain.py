@@ -39,18 +39,16 @@ from typing import Any, Callable, Optional
 import base58
 
 from .. import borsh
-from ..engine.api import VMContext
 from ..primitives import (
     AccessKey,
     FullAccess,
     FunctionCallPermission,
     PromiseResult,
-    ReturnValue,
     SignedTransaction,
     Transaction,
     is_valid_account_id,
 )
-from . import config, errors, light_client, protocol
+from . import config, errors, light_client, protocol, state_viewer
 from .blocks import (
     Block,
     block_view,
@@ -67,18 +65,12 @@ from .keys import KeyPair, b58, parse_public_key, public_key_text
 from .merkle import ZERO_HASH, PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
-from .runtime import (
-    ActionReceipt,
-    BlockContext,
-    DataReceipt,
-    Runtime,
-    verify_and_charge_transaction,
-    view_error_text,
-)
+from .receipts import ActionReceipt, BlockContext, DataReceipt
+from .runtime import Runtime
+from .verifier import verify_and_charge_transaction
 from .state import (
     NO_CODE_HASH,
     AccountRecord,
-    AccountStorageReader,
     StateAt,
     StateStore,
     StateUpdate,
@@ -87,9 +79,7 @@ from .state import (
 from .views import (
     STATE_CHANGE_KINDS,
     Outcome,
-    access_key_view,
     action_receipt_view,
-    b64,
     split_state_key,
     state_change_view,
     transaction_view,
@@ -164,7 +154,6 @@ class Chain:
         self._runtime = Runtime(self._engine_run)
         self.home = Path(home) if home is not None else None
         self._db = ChainDatabase(self.home / "chain.sqlite") if self.home is not None else None
-        self._started_at = time.monotonic()
 
         # Transactions submitted and not yet in a block, and those in a block whose receipts still run.
         self._pending: list[PendingTransaction] = []
@@ -468,23 +457,18 @@ class Chain:
         result["block_hash"] = block.hash_text
         return result
 
-    @staticmethod
-    def _account_or_raise(state: StateUpdate, block: Block, account_id: str) -> AccountRecord:
-        account = state.get_account(account_id)
-        if account is None:
-            raise errors.unknown_account(account_id, block.height, block.hash_text)
-        return account
-
     def status(self) -> dict:
+        """What the chain knows of itself for RPC `status`: its id, protocol, validators and head.
+
+        The node's own part (version, RPC address, node key, uptime) is the RPC layer's.
+        """
         with self._lock:
             head, genesis = self.head, self._blocks[0]
             epoch_start = head.height - head.height % config.EPOCH_LENGTH
             return {
-                "version": dict(config.NODE_VERSION),
                 "chain_id": self.chain_id,
                 "protocol_version": config.PROTOCOL_VERSION,
                 "latest_protocol_version": config.PROTOCOL_VERSION,
-                "rpc_addr": "127.0.0.1:3030",
                 "validators": [{"account_id": self.root_account_id}],
                 "sync_info": {
                     "latest_block_hash": head.hash_text,
@@ -500,13 +484,7 @@ class Chain:
                 },
                 "validator_account_id": self.root_account_id,
                 "validator_public_key": public_key_text(self.root_public_key),
-                "node_public_key": public_key_text(
-                    b"\x00" + hashlib.sha256(b"node" + self.root_public_key).digest()
-                ),
-                "node_key": None,
-                "uptime_sec": int(time.monotonic() - self._started_at),
                 "genesis_hash": genesis.hash_text,
-                "detailed_debug_status": None,
             }
 
     def block(self, finality_or_id: Any = "final") -> dict:
@@ -753,14 +731,7 @@ class Chain:
     def view_account(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            account = self._account_or_raise(state, block, account_id)
-            return self._at(block, {
-                "amount": str(account.amount),
-                "locked": str(account.locked),
-                "code_hash": b58(account.code_hash),
-                "storage_usage": account.storage_usage,
-                "storage_paid_at": 0,
-            })
+            return self._at(block, state_viewer.view_account(state, block, account_id))
 
     def account_ids(self) -> list[str]:
         """Every account on the chain, sorted."""
@@ -770,42 +741,22 @@ class Chain:
     def view_access_key(self, account_id: str, public_key: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            try:
-                key_bytes = parse_public_key(public_key)
-            except ValueError:
-                raise errors.unknown_access_key(public_key, block.height, block.hash_text) from None
-            key = state.get_access_key(account_id, key_bytes)
-            if key is None:
-                raise errors.unknown_access_key(public_key, block.height, block.hash_text)
-            view = access_key_view(key)
-            return self._at(block, {"nonce": view["nonce"], "permission": view["permission"]})
+            return self._at(block, state_viewer.view_access_key(state, block, account_id, public_key))
 
     def view_access_key_list(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            keys = [
-                {"public_key": public_key_text(key_bytes), "access_key": access_key_view(key)}
-                for key_bytes, key in state.access_keys(account_id)
-            ]
-            return self._at(block, {"keys": keys})
+            return self._at(block, state_viewer.view_access_keys(state, block, account_id))
 
     def view_state(self, account_id: str, prefix: bytes = b"", block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            values = [{"key": b64(key), "value": b64(value)} for key, value in state.data_items(account_id, prefix)]
-            return self._at(block, {"values": values})
+            return self._at(block, state_viewer.view_state(state, block, account_id, prefix))
 
     def view_code(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            code = state.get_code(account_id)
-            if code is None:
-                raise errors.no_contract_code(account_id, block.height, block.hash_text)
-            return self._at(block, {"code_base64": b64(code), "hash": b58(hashlib.sha256(code).digest())})
+            return self._at(block, state_viewer.view_contract_code(state, block, account_id))
 
     def call_function(self, account_id: str, method_name: str, args: bytes, block_reference: Any = "optimistic") -> dict:
         """Run a view method at a block; contract errors (and a missing contract) come back as an `error` field."""
@@ -817,33 +768,7 @@ class Chain:
             return self._at(block, {"result": list(result), "logs": logs})
 
     def _run_view(self, state: StateUpdate, block: Block, account_id: str, method_name: str, args: bytes):
-        account = self._account_or_raise(state, block, account_id)
-        code = state.get_code(account_id)
-        if code is None:
-            # nearcore reports a view on an account without code as a failed compilation.
-            return [], b"", f'CompilationError(CodeDoesNotExist {{ account_id: "{account_id}" }})'
-        context = VMContext(
-            current_account_id=account_id,
-            signer_account_id=account_id,
-            signer_account_pk=b"\x00" + bytes(32),
-            predecessor_account_id=account_id,
-            input=bytes(args),
-            block_height=block.height,
-            block_timestamp=block.timestamp,
-            epoch_height=block.epoch_height,
-            account_balance=account.amount,
-            account_locked_balance=account.locked,
-            storage_usage=account.storage_usage,
-            attached_deposit=0,
-            prepaid_gas=config.MAX_GAS_BURNT_VIEW,
-            random_seed=hashlib.sha256(b"view" + block.random_value).digest(),
-            view=True,
-        )
-        outcome = self._engine_run()(code, method_name, context, AccountStorageReader(state, account_id))
-        if outcome.error is not None:
-            return list(outcome.logs), b"", view_error_text(outcome.error)
-        returned = outcome.return_data.data if isinstance(outcome.return_data, ReturnValue) else b""
-        return list(outcome.logs), returned, None
+        return state_viewer.call_function(self._engine_run(), state, block, account_id, method_name, args)
 
     def view(self, account_id: str, method_name: str, args: bytes | dict | list | None = None) -> Any:
         """In-process view call: the decoded return value; ContractError when the contract fails."""

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import threading
+import time
 from typing import Any, Callable, Optional
 
 import base58
 
 from ..borsh import BorshError, decode_signed_transaction
-from ..chain import ChainError, InvalidTransaction, parse_public_key, protocol
+from ..chain import ChainError, InvalidTransaction, config, parse_public_key, protocol, public_key_text
 from ..primitives import is_valid_account_id
 from . import errors
 from .errors import RpcError
@@ -211,6 +213,7 @@ class RpcMethods:
         self.lock = lock or threading.Lock()
         self.rpc_addr = rpc_addr
         self.producer = producer
+        self._started_at = time.monotonic()
         self._methods: dict[str, Callable[[Any], Any]] = {
             "EXPERIMENTAL_protocol_config": self.protocol_config,
             "EXPERIMENTAL_genesis_config": self.genesis_config,
@@ -395,10 +398,25 @@ class RpcMethods:
     # ---- node information ------------------------------------------------
 
     def status(self, params: Any = None) -> dict:
-        status = self._chain(self.chain.status)
-        if self.rpc_addr:
-            status["rpc_addr"] = self.rpc_addr
-        return status
+        """nearcore's StatusResponse: the chain's part, with the node's own (version, address, key, uptime)."""
+        chain = self._chain(self.chain.status)
+        node_key = b"\x00" + hashlib.sha256(b"node" + self.chain.root_public_key).digest()
+        return {
+            "version": dict(config.NODE_VERSION),
+            "chain_id": chain["chain_id"],
+            "protocol_version": chain["protocol_version"],
+            "latest_protocol_version": chain["latest_protocol_version"],
+            "rpc_addr": self.rpc_addr or None,
+            "validators": chain["validators"],
+            "sync_info": chain["sync_info"],
+            "validator_account_id": chain["validator_account_id"],
+            "validator_public_key": chain["validator_public_key"],
+            "node_public_key": public_key_text(node_key),
+            "node_key": None,
+            "uptime_sec": int(time.monotonic() - self._started_at),
+            "genesis_hash": chain["genesis_hash"],
+            "detailed_debug_status": None,
+        }
 
     def health(self, params: Any = None) -> None:
         return None
