@@ -25,7 +25,6 @@ by as much.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -42,7 +41,6 @@ from .. import borsh
 from ..primitives import (
     AccessKey,
     FullAccess,
-    FunctionCallPermission,
     PromiseResult,
     SignedTransaction,
     Transaction,
@@ -66,6 +64,7 @@ from .merkle import ZERO_HASH, PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
 from .receipts import ActionReceipt, BlockContext, DataReceipt
+from .records import apply_state_record
 from .runtime import Runtime
 from .verifier import verify_and_charge_transaction
 from .state import (
@@ -1139,7 +1138,7 @@ class Chain:
         with self._lock:
             update = self._store.update()
             for record in records:
-                _apply_record(update, record)
+                apply_state_record(update, record)
             self._store.cause = {"type": "migration"}
             update.commit_into(self._store)
             self.produce_block()
@@ -1178,55 +1177,3 @@ def _outcomes_by_id(final: dict) -> dict[str, dict]:
     """A finished transaction's outcome views (its own and its receipts') by id."""
     outcomes = [final["transaction_outcome"], *final["receipts_outcome"]]
     return {outcome["id"]: outcome for outcome in outcomes}
-
-
-def _apply_record(update: StateUpdate, record: dict) -> None:
-    if not isinstance(record, dict) or len(record) != 1:
-        raise ValueError(f"a state record is an object with one key, got {record!r}")
-    (kind, fields), = record.items()
-    account_id = fields.get("account_id")
-    if not isinstance(account_id, str) or not is_valid_account_id(account_id):
-        raise ValueError(f"invalid account_id in {kind} record: {account_id!r}")
-    if kind == "Account":
-        account = fields["account"]
-        code_hash = account.get("code_hash", "11111111111111111111111111111111")
-        update.set_account(
-            account_id,
-            AccountRecord(
-                int(account.get("amount", 0)),
-                int(account.get("locked", 0)),
-                base58.b58decode(code_hash),
-                int(account.get("storage_usage", 0)),
-            ),
-        )
-    elif kind == "AccessKey":
-        key = _parse_access_key(fields["access_key"])
-        update.set_access_key(account_id, parse_public_key(fields["public_key"]), key)
-    elif kind == "Contract":
-        code = base64.b64decode(fields["code"])
-        update.set_code(account_id, code)
-        account = update.get_account(account_id)
-        if account is not None:
-            update.set_account(account_id, AccountRecord(
-                account.amount, account.locked, hashlib.sha256(code).digest(), account.storage_usage
-            ))
-    elif kind == "Data":
-        update.set_data(account_id, base64.b64decode(fields["data_key"]), base64.b64decode(fields["value"]))
-    else:
-        raise ValueError(f"unsupported state record kind {kind!r}")
-
-
-def _parse_access_key(view: dict) -> AccessKey:
-    permission = view.get("permission", "FullAccess")
-    if permission == "FullAccess":
-        return AccessKey(int(view.get("nonce", 0)), FullAccess())
-    call = permission["FunctionCall"]
-    allowance = call.get("allowance")
-    return AccessKey(
-        int(view.get("nonce", 0)),
-        FunctionCallPermission(
-            None if allowance is None else int(allowance),
-            call["receiver_id"],
-            tuple(call.get("method_names", ())),
-        ),
-    )
