@@ -171,6 +171,7 @@ class Chain:
         self._outcome_index: Optional[dict[str, dict]] = None  # outcome id -> its view, built on demand
         self._last_block_at = time.monotonic()
         self._waiters = 0
+        self._last_busy_height = 0  # the latest block that included or executed anything
 
         if self._db is not None and self._db.is_initialised():
             self._load()
@@ -833,8 +834,10 @@ class Chain:
 
     @property
     def has_work(self) -> bool:
-        """Whether a block would move something: transactions or receipts waiting, or a client waiting."""
-        return bool(self._pending or self._incoming or self._in_flight or self._waiters)
+        """Whether a block would move something: transactions or receipts waiting, a client waiting,
+        or a block that did something and is not final yet (its finality is what clients wait for next)."""
+        return bool(self._pending or self._incoming or self._in_flight or self._waiters
+                    or self.head.height < self._last_busy_height + FINALITY_LAG["final"])
 
     def produce_block(self, timestamp: Optional[int] = None) -> Block:
         """Make the next block: include the queued transactions, execute the receipts that arrived."""
@@ -881,6 +884,8 @@ class Chain:
         burnt += self._execute_receipts(arriving, ctx, block_outcomes)
         self._store.cause = {"type": "initial_state"}
         block = self._seal_block(ctx, tx_hashes, block_outcomes, burnt)
+        if block_outcomes:
+            self._last_busy_height = block.height
         self._finish_transactions()
         return block
 
