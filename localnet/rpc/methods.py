@@ -80,12 +80,17 @@ def require_account_id(params: dict, field: str) -> str:
 def require_hash(params: dict, field: str) -> str:
     """A CryptoHash field: base58 of 32 bytes."""
     value = require_str(params, field)
+    if not is_hash_text(value):
+        raise _fail(f"invalid value for `{field}`: expected a base58 32-byte hash")
+    return value
+
+
+def is_hash_text(value: str) -> bool:
+    """Whether `value` is a CryptoHash as JSON shows it: base58 of 32 bytes."""
     try:
-        if len(base58.b58decode(value.encode("ascii"))) == 32:
-            return value
+        return len(base58.b58decode(value.encode("ascii"))) == 32
     except (ValueError, UnicodeEncodeError):
-        pass
-    raise _fail(f"invalid value for `{field}`: expected a base58 32-byte hash")
+        return False
 
 
 def decode_base64(value: Any, what: str) -> bytes:
@@ -140,12 +145,8 @@ def parse_block_id(block_id: Any) -> Any:
         if block_id < 0:
             raise _fail("invalid block height")
         return block_id
-    if isinstance(block_id, str):
-        try:
-            if len(base58.b58decode(block_id.encode("ascii"))) == 32:
-                return block_id
-        except (ValueError, UnicodeEncodeError):
-            pass
+    if isinstance(block_id, str) and is_hash_text(block_id):
+        return block_id
     raise _fail(f"invalid block id {block_id!r}: expected a height or a base58 hash")
 
 

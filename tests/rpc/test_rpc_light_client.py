@@ -14,23 +14,15 @@ import pytest
 
 from localnet.primitives import CreateAccount, Transfer
 from tests.rpc.light_client_check import bp_hash, check_execution_proof, combine, final_proof, lite_block_hash
-from tests.rpc.wallet import KeyPair, RawRpc, error_of, unique_name
+from tests.rpc.wallet import error_of, unique_name
 
 NEAR = 10**24
 ZERO_HASH = "11111111111111111111111111111111"
 
 
 @pytest.fixture(scope="module")
-def rpc(network):
-    connection = RawRpc(network.rpc_url)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def created(network, rpc) -> dict:
+def created(network, rpc, root_key) -> dict:
     """A transaction with a receipt: creating and funding a sub-account of the root."""
-    root_key = KeyPair.from_secret_text(network.root_secret_key)
     account_id = f"{unique_name('light')}.{network.root_account_id}"
     signed = rpc.signed_transaction(network.root_account_id, root_key, account_id, (CreateAccount(), Transfer(NEAR)))
     return rpc.result("send_tx", {"signed_tx_base64": signed, "wait_until": "FINAL"})

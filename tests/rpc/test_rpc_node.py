@@ -27,18 +27,6 @@ NEAR = 10**24
 TGAS = 10**12
 
 
-@pytest.fixture(scope="module")
-def rpc(network):
-    connection = RawRpc(network.rpc_url)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(scope="module")
-def root_key(network) -> KeyPair:
-    return KeyPair.from_secret_text(network.root_secret_key)
-
-
 def create_account(network, root_key: KeyPair, prefix: str, balance: int = 10 * NEAR) -> tuple[str, KeyPair]:
     """A fresh sub-account of the root with its own full-access key, created through py-near."""
     account_id = f"{unique_name(prefix)}.{network.root_account_id}"

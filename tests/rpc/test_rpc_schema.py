@@ -12,7 +12,6 @@ SCHEMA_EXCEPTIONS with the reason, and the test checks that exactly those
 """
 from __future__ import annotations
 
-import base64
 import importlib
 import json
 from typing import Any
