@@ -74,15 +74,10 @@ def inner_lite_bytes(block: Block) -> bytes:
 
 
 def inner_rest_bytes(block: Block) -> bytes:
-    """The rest of the header: what this node records of a block beyond `inner_lite`."""
-    writer = BorshWriter()
-    writer.fixed(block.tx_root)
-    writer.fixed(root_and_path(list(block.receipt_ids))[0])
-    writer.fixed(block.random_value)
-    writer.u64(block.gas_burnt)
-    writer.u128(block.tokens_burnt)
-    writer.u128(block.total_supply)
-    return writer.output()
+    """The rest of the header: what this node records of a block beyond `inner_lite` (borsh)."""
+    return (block.tx_root + root_and_path(list(block.receipt_ids))[0] + block.random_value
+            + struct.pack("<Q", block.gas_burnt) + block.tokens_burnt.to_bytes(16, "little")
+            + block.total_supply.to_bytes(16, "little"))
 
 
 def inner_hash(block: Block) -> bytes:

@@ -377,7 +377,8 @@ class Chain:
             outcome_root=header_outcome_root(self.head.chunk_outcome_root),
             chunk_outcome_root=chunk_outcome_root,
             block_merkle_root=self._block_tree.root(),
-            next_bp_hash=self._next_bp_hash(),
+            # Set when an epoch starts, as nearcore does: the producers of the epoch after it.
+            next_bp_hash=self._next_bp_hash() if ctx.height % config.EPOCH_LENGTH == 0 else self.head.next_bp_hash,
         ))
         self._block_tree.insert(block.hash)
         for outcome in outcomes:
