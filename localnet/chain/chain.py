@@ -88,7 +88,6 @@ MIN_REALTIME_STEP_NS = 1_000
 MAX_STEPS_PER_TRANSACTION = 10_000  # far beyond what 300 Tgas can pay for
 UNSIGNED_SIGNATURE = bytes(65)  # ed25519 type byte + 64 zero bytes
 HISTORY_BLOCKS = 500  # blocks whose state views can still read (nearcore keeps a few epochs)
-FINALITY_LAG = {"optimistic": 0, "near-final": 1, "final": 2}
 # nearcore's TxExecutionStatus, weakest first.
 NONE, INCLUDED, EXECUTED_OPTIMISTIC, INCLUDED_FINAL, EXECUTED, FINAL = (
     "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
@@ -394,7 +393,7 @@ class Chain:
 
     def final_height(self, finality: str = "final") -> int:
         """The height `finality` reads: the head, its parent (near-final) or two back (final)."""
-        return max(0, self.head.height - FINALITY_LAG[finality])
+        return max(0, self.head.height - config.FINALITY_LAG[finality])
 
     def _find_block(self, reference: Any) -> Block:
         """A block by finality, height (int) or base58 hash (str) -- nearcore's BlockReference."""
@@ -405,7 +404,7 @@ class Chain:
                 reference = reference.get("finality", reference.get("sync_checkpoint", "final"))
         if reference is None:
             reference = "final"
-        if reference in FINALITY_LAG:
+        if reference in config.FINALITY_LAG:
             return self._blocks[self.final_height(reference)]
         if reference == "genesis":
             return self._blocks[0]
@@ -495,8 +494,8 @@ class Chain:
 
     def _block_view(self, block: Block) -> dict:
         prev = self._blocks[block.height - 1] if block.height > 0 else None
-        final = self._blocks[max(0, block.height - FINALITY_LAG["final"])]
-        near_final = self._blocks[max(0, block.height - FINALITY_LAG["near-final"])]
+        final = self._blocks[max(0, block.height - config.FINALITY_LAG["final"])]
+        near_final = self._blocks[max(0, block.height - config.FINALITY_LAG["near-final"])]
         return block_view(block, prev, self.root_account_id, final.hash, near_final.hash)
 
     def gas_price(self) -> dict:
@@ -838,7 +837,7 @@ class Chain:
         """Whether a block would move something: transactions or receipts waiting, a client waiting,
         or a block that did something and is not final yet (its finality is what clients wait for next)."""
         return bool(self._pending or self._incoming or self._in_flight or self._waiters
-                    or self.head.height < self._last_busy_height + FINALITY_LAG["final"])
+                    or self.head.height < self._last_busy_height + config.FINALITY_LAG["final"])
 
     def produce_block(self, timestamp: Optional[int] = None) -> Block:
         """Make the next block: include the queued transactions, execute the receipts that arrived."""

@@ -30,11 +30,8 @@ from .blocks import PLACEHOLDER_SIGNATURE, Block, epoch_id, inner_hash, inner_re
 from .keys import b58
 from .merkle import merklize, path_view, root_and_path, sha256
 
-FINALITY_LAG = 2  # a one-validator chain's last final block is two blocks back
-
-
 def last_final(blocks: list[Block], block: Block) -> Block:
-    return blocks[max(0, block.height - FINALITY_LAG)]
+    return blocks[max(0, block.height - config.FINALITY_LAG["final"])]
 
 
 def inner_lite_view(block: Block) -> dict:

@@ -29,7 +29,7 @@ from .errors import RpcError
 
 log = logging.getLogger("localnet.rpc")
 
-FINALITIES = ("optimistic", "near-final", "final")
+FINALITIES = tuple(config.FINALITY_LAG)
 WAIT_UNTIL = ("NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
 QUERY_REQUEST_TYPES = (
     "view_account",
