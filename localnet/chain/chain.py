@@ -41,7 +41,6 @@ from .. import borsh
 from ..primitives import (
     AccessKey,
     FullAccess,
-    PromiseResult,
     SignedTransaction,
     Transaction,
     is_valid_account_id,
@@ -63,9 +62,9 @@ from .keys import KeyPair, b58, parse_public_key, public_key_text
 from .merkle import ZERO_HASH, PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
-from .receipts import ActionReceipt, BlockContext, DataReceipt
+from .receipts import ActionReceipt, BlockContext
 from .records import apply_state_record
-from .runtime import Runtime
+from .runtime import ReceiptQueue, Runtime
 from .verifier import verify_and_charge_transaction
 from .state import (
     NO_CODE_HASH,
@@ -157,11 +156,7 @@ class Chain:
         self._pending: list[PendingTransaction] = []
         self._in_flight: dict[bytes, SignedTransaction] = {}
         self._rejected: dict[bytes, InvalidTransaction] = {}  # refused when their block came
-        # Receipts in flight between blocks, each with the hash of the transaction it belongs to.
-        self._incoming: list[tuple[bytes, Any]] = []
-        self._postponed: dict[bytes, list] = {}  # receipt id -> [receipt, missing input count, tx hash]
-        self._waiting: dict[tuple[str, bytes], bytes] = {}  # (receiver, data id) -> postponed receipt id
-        self._received: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._receipts = ReceiptQueue()  # receipts in flight between blocks
         self._outcomes: dict[bytes, Outcome] = {}  # outcomes of the transactions in flight
         self._executed: dict[bytes, dict] = {}  # ReceiptViews of the action receipts they executed
         self._history: dict[int, Any] = {}  # height -> BlockJournal, for the last history_blocks blocks
@@ -836,7 +831,7 @@ class Chain:
     def has_work(self) -> bool:
         """Whether a block would move something: transactions or receipts waiting, a client waiting,
         or a block that did something and is not final yet (its finality is what clients wait for next)."""
-        return bool(self._pending or self._incoming or self._in_flight or self._waiters
+        return bool(self._pending or self._receipts.incoming or self._in_flight or self._waiters
                     or self.head.height < self._last_busy_height + config.FINALITY_LAG["final"])
 
     def produce_block(self, timestamp: Optional[int] = None) -> Block:
@@ -855,7 +850,7 @@ class Chain:
 
     def _build_block(self, pending: list[PendingTransaction], timestamp: Optional[int]) -> Block:
         ctx = self._next_context(timestamp)
-        arriving, self._incoming = self._incoming, []
+        arriving = self._receipts.take_incoming()
         tx_hashes: list[bytes] = []
         block_outcomes: list[Outcome] = []
         burnt = 0
@@ -880,7 +875,7 @@ class Chain:
             if signed.transaction.signer_id == signed.transaction.receiver_id:
                 burnt += self._execute_receipts([(signed.hash, conversion.receipt)], ctx, block_outcomes)
             else:
-                self._incoming.append((signed.hash, conversion.receipt))
+                self._receipts.incoming.append((signed.hash, conversion.receipt))
         burnt += self._execute_receipts(arriving, ctx, block_outcomes)
         self._store.cause = {"type": "initial_state"}
         block = self._seal_block(ctx, tx_hashes, block_outcomes, burnt)
@@ -902,7 +897,7 @@ class Chain:
         for tx_hash in [p.signed.hash for p in pending] + list(in_flight):
             self._reject(tx_hash, failure)
         self._in_flight, self._outcomes, self._executed = {}, {}, {}
-        self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+        self._receipts = ReceiptQueue()
         self._block_made.notify_all()
 
     def _reject(self, tx_hash: bytes, error: InvalidTransaction) -> None:
@@ -913,8 +908,7 @@ class Chain:
 
     def _finish_transactions(self) -> None:
         """Record the final outcome of every transaction whose receipts have all executed."""
-        running = {tx_hash for tx_hash, _ in self._incoming}
-        running.update(entry[2] for entry in self._postponed.values())
+        running = self._receipts.running_transactions()
         for tx_hash in [h for h in self._in_flight if h not in running]:
             signed = self._in_flight.pop(tx_hash)
             final = self._final_outcome(signed, self._outcomes)
@@ -1064,40 +1058,20 @@ class Chain:
         """Execute (tx hash, receipt) pairs; an action receipt waits until all its input data has arrived."""
         burnt = 0
         for tx_hash, receipt in receipts:
-            ready: Optional[ActionReceipt] = None
-            if isinstance(receipt, DataReceipt):
-                key = (receipt.receiver_id, receipt.data_id)
-                self._received[key] = receipt.data
-                waiting_id = self._waiting.pop(key, None)
-                if waiting_id is not None:
-                    entry = self._postponed[waiting_id]
-                    entry[1] -= 1
-                    if entry[1] == 0:
-                        ready = self._postponed.pop(waiting_id)[0]
-            else:
-                missing = [d for d in receipt.input_data_ids if (receipt.receiver_id, d) not in self._received]
-                if missing:
-                    self._postponed[receipt.receipt_id] = [receipt, len(missing), tx_hash]
-                    for data_id in missing:
-                        self._waiting[(receipt.receiver_id, data_id)] = receipt.receipt_id
-                else:
-                    ready = receipt
+            ready = self._receipts.arrive(tx_hash, receipt)
             if ready is not None:
-                burnt += self._execute_action_receipt(tx_hash, ready, ctx, block_outcomes)
+                burnt += self._execute_action_receipt(tx_hash, *ready, ctx, block_outcomes)
         return burnt
 
-    def _execute_action_receipt(self, tx_hash: bytes, receipt: ActionReceipt, ctx, block_outcomes) -> int:
-        promise_results = []
-        for data_id in receipt.input_data_ids:
-            data = self._received.pop((receipt.receiver_id, data_id))
-            promise_results.append(PromiseResult(data is not None, data or b""))
+    def _execute_action_receipt(self, tx_hash: bytes, receipt: ActionReceipt, promise_results: tuple, ctx,
+                                block_outcomes) -> int:
         # Viewed before it runs: what the receipt carried when it arrived.
         self._executed[receipt.receipt_id] = action_receipt_view(receipt)
         self._store.cause = {"type": "receipt_processing", "receipt_hash": b58(receipt.receipt_id)}
-        result = self._runtime.apply_action_receipt(self._store, receipt, tuple(promise_results), ctx)
+        result = self._runtime.apply_action_receipt(self._store, receipt, promise_results, ctx)
         self._outcomes[result.outcome.id] = result.outcome
         block_outcomes.append(result.outcome)
-        self._incoming.extend((tx_hash, new) for new in result.new_receipts)
+        self._receipts.incoming.extend((tx_hash, new) for new in result.new_receipts)
         return result.burnt_amount
 
     def _final_outcome(self, signed: SignedTransaction, outcomes: dict[bytes, Outcome]) -> dict:
@@ -1171,7 +1145,7 @@ class Chain:
             self._clock_offset_ns = snap.clock_offset_ns
             self._total_supply = snap.total_supply
             self._pending, self._in_flight, self._rejected = [], {}, {}
-            self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+            self._receipts = ReceiptQueue()
             self._outcomes, self._executed = {}, {}
             self._store.take_block_journal()
             self._forget_history()

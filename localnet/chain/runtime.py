@@ -12,9 +12,10 @@ each action's effect is in `actions.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional
 
+from ..primitives import PromiseResult
 from . import config
 from .actions import ActionFailed, PromiseIndex, ReceiptRun, Runner, apply_action
 from .receipts import ActionReceipt, BlockContext, DataReceipt, child_receipt_id, refund_receipt
@@ -150,3 +151,54 @@ class Runtime:
         if gas_balance_refund > 0:
             refunds.append(refund_receipt(receipt.signer_id, gas_balance_refund, receipt.signer_public_key))
         return refunds
+
+
+@dataclass
+class ReceiptQueue:
+    """Receipts between blocks, each with the hash of the transaction it belongs to.
+
+    As in nearcore's `Runtime::apply`, an action receipt whose input data has not
+    all arrived is postponed, and data that arrives before its receipt is kept;
+    `arrive` hands back the action receipt a receipt (or data) made ready, with
+    its promise results in input order.
+    """
+
+    incoming: list = field(default_factory=list)  # (tx hash, receipt) for the next block
+    postponed: dict = field(default_factory=dict)  # receipt id -> [receipt, missing input count, tx hash]
+    waiting: dict = field(default_factory=dict)  # (receiver, data id) -> postponed receipt id
+    received: dict = field(default_factory=dict)  # (receiver, data id) -> data (None: the sender failed)
+
+    def take_incoming(self) -> list:
+        arriving, self.incoming = self.incoming, []
+        return arriving
+
+    def running_transactions(self) -> set[bytes]:
+        """The transactions with receipts still to execute."""
+        return {tx_hash for tx_hash, _ in self.incoming} | {entry[2] for entry in self.postponed.values()}
+
+    def arrive(self, tx_hash: bytes, receipt) -> Optional[tuple[ActionReceipt, tuple]]:
+        ready: Optional[ActionReceipt] = None
+        if isinstance(receipt, DataReceipt):
+            key = (receipt.receiver_id, receipt.data_id)
+            self.received[key] = receipt.data
+            waiting_id = self.waiting.pop(key, None)
+            if waiting_id is not None:
+                entry = self.postponed[waiting_id]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    ready = self.postponed.pop(waiting_id)[0]
+        else:
+            missing = [d for d in receipt.input_data_ids if (receipt.receiver_id, d) not in self.received]
+            if missing:
+                self.postponed[receipt.receipt_id] = [receipt, len(missing), tx_hash]
+                for data_id in missing:
+                    self.waiting[(receipt.receiver_id, data_id)] = receipt.receipt_id
+            else:
+                ready = receipt
+        if ready is None:
+            return None
+        results = []
+        for data_id in ready.input_data_ids:
+            data = self.received.pop((ready.receiver_id, data_id))
+            results.append(PromiseResult(data is not None, data or b""))
+        return ready, tuple(results)
