@@ -10,14 +10,14 @@ closed the epoch after its last block's.  The block itself is
 lite header, the inner hash of the block after it and the approvals of the
 one after that.
 
-`execution_proof` is RPC `light_client_proof`
-(chain/jsonrpc/src/lib.rs `light_client_execution_outcome_proof`): the
-outcome with its path to its chunk's outcome root, restated as of the next
-block (whose header commits to that root), the path from the chunk root to
-the header's outcome root, that block's lite header, and its path in the
-light-client head's block Merkle tree (`Handler<GetExecutionOutcome>`,
-`Handler<GetBlockProof>`, chain.rs `get_block_proof`).  Both blocks must be
-final.
+RPC `light_client_proof` (chain/jsonrpc/src/lib.rs
+`light_client_execution_outcome_proof`) is `outcome_proof` then
+`block_proof`: the outcome with its path to its chunk's outcome root,
+restated as of the next block (whose header commits to that root), the path
+from the chunk root to the header's outcome root (`Handler<GetExecutionOutcome>`),
+then that block's lite header and its path in the light-client head's block
+Merkle tree (`Handler<GetBlockProof>`, chain.rs `get_block_proof`).  Both
+blocks must be final.
 
 `blocks` is the chain's block list, indexed by height.
 """
@@ -29,6 +29,7 @@ from . import config, errors
 from .blocks import PLACEHOLDER_SIGNATURE, Block, epoch_id, inner_hash, inner_rest_bytes
 from .keys import b58
 from .merkle import merklize, path_view, root_and_path, sha256
+
 
 def last_final(blocks: list[Block], block: Block) -> Block:
     return blocks[max(0, block.height - config.FINALITY_LAG["final"])]
