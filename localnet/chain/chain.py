@@ -165,7 +165,7 @@ class Chain:
         self._outcome_index: Optional[dict[str, dict]] = None  # outcome id -> its view, built on demand
         self._last_block_at = time.monotonic()
         self._waiters = 0
-        self._last_busy_height = 0  # the latest block that included or executed anything
+        self._last_busy_height: Optional[int] = None  # the latest block that included or executed anything
 
         if self._db is not None and self._db.is_initialised():
             self._load()
@@ -832,7 +832,8 @@ class Chain:
         """Whether a block would move something: transactions or receipts waiting, a client waiting,
         or a block that did something and is not final yet (its finality is what clients wait for next)."""
         return bool(self._pending or self._receipts.incoming or self._in_flight or self._waiters
-                    or self.head.height < self._last_busy_height + config.FINALITY_LAG["final"])
+                    or (self._last_busy_height is not None
+                        and self.head.height < self._last_busy_height + config.FINALITY_LAG["final"]))
 
     def produce_block(self, timestamp: Optional[int] = None) -> Block:
         """Make the next block: include the queued transactions, execute the receipts that arrived."""
@@ -1147,6 +1148,7 @@ class Chain:
             self._pending, self._in_flight, self._rejected = [], {}, {}
             self._receipts = ReceiptQueue()
             self._outcomes, self._executed = {}, {}
+            self._last_busy_height = None
             self._store.take_block_journal()
             self._forget_history()
             self._save(full=True)

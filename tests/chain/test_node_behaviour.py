@@ -164,3 +164,10 @@ def test_blocks_keep_coming_quickly_until_what_a_block_did_is_final():
             assert not chain.has_work  # and then the node is idle again
         finally:
             producer.stop()
+
+
+def test_going_back_to_a_snapshot_leaves_no_finality_work_behind(chain):
+    snap = chain.snapshot()
+    chain.execute("test.near", "test.near", [Transfer(1)])
+    chain.restore(snap)
+    assert not chain.has_work
