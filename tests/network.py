@@ -30,8 +30,9 @@ from typing import Iterator, Optional
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 # Tests run the node's clock faster than `localnet run`'s default (a block a second when idle,
-# 0.1 s apart while transactions run), so they do not wait for blocks longer than they must.
-LOCALNET_CLOCK = ("--block-time", "0.2", "--min-block-time", "0.005")
+# 0.1 s apart while transactions run): a block as soon as there is work, so they do not wait for
+# blocks longer than they must.
+LOCALNET_CLOCK = ("--block-time", "0.2", "--min-block-time", "0")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ by as much.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -39,35 +38,37 @@ from typing import Any, Callable, Optional
 import base58
 
 from .. import borsh
-from ..engine.api import VMContext
 from ..primitives import (
     AccessKey,
     FullAccess,
-    FunctionCallPermission,
-    PromiseResult,
-    ReturnValue,
     SignedTransaction,
     Transaction,
     is_valid_account_id,
 )
-from . import config, errors, protocol
-from .blocks import Block, block_view, chunk_hash, chunk_header_view, compute_block_hash, epoch_id, next_random_value
+from . import config, errors, light_client, protocol, state_viewer
+from .blocks import (
+    Block,
+    block_view,
+    chunk_hash,
+    chunk_header_view,
+    epoch_id,
+    header_outcome_root,
+    next_bp_hash,
+    next_random_value,
+    sealed,
+)
 from .errors import ChainError, ContractError, InvalidTransaction
 from .keys import KeyPair, b58, parse_public_key, public_key_text
+from .merkle import ZERO_HASH, PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
-from .runtime import (
-    ActionReceipt,
-    BlockContext,
-    DataReceipt,
-    Runtime,
-    verify_and_charge_transaction,
-    view_error_text,
-)
+from .receipts import ActionReceipt, BlockContext
+from .records import apply_state_record
+from .runtime import ReceiptQueue, Runtime
+from .verifier import verify_and_charge_transaction
 from .state import (
     NO_CODE_HASH,
     AccountRecord,
-    AccountStorageReader,
     StateAt,
     StateStore,
     StateUpdate,
@@ -76,9 +77,7 @@ from .state import (
 from .views import (
     STATE_CHANGE_KINDS,
     Outcome,
-    access_key_view,
     action_receipt_view,
-    b64,
     split_state_key,
     state_change_view,
     transaction_view,
@@ -88,7 +87,6 @@ MIN_REALTIME_STEP_NS = 1_000
 MAX_STEPS_PER_TRANSACTION = 10_000  # far beyond what 300 Tgas can pay for
 UNSIGNED_SIGNATURE = bytes(65)  # ed25519 type byte + 64 zero bytes
 HISTORY_BLOCKS = 500  # blocks whose state views can still read (nearcore keeps a few epochs)
-FINALITY_LAG = {"optimistic": 0, "near-final": 1, "final": 2}
 # nearcore's TxExecutionStatus, weakest first.
 NONE, INCLUDED, EXECUTED_OPTIMISTIC, INCLUDED_FINAL, EXECUTED, FINAL = (
     "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
@@ -153,24 +151,21 @@ class Chain:
         self._runtime = Runtime(self._engine_run)
         self.home = Path(home) if home is not None else None
         self._db = ChainDatabase(self.home / "chain.sqlite") if self.home is not None else None
-        self._started_at = time.monotonic()
 
         # Transactions submitted and not yet in a block, and those in a block whose receipts still run.
         self._pending: list[PendingTransaction] = []
         self._in_flight: dict[bytes, SignedTransaction] = {}
         self._rejected: dict[bytes, InvalidTransaction] = {}  # refused when their block came
-        # Receipts in flight between blocks, each with the hash of the transaction it belongs to.
-        self._incoming: list[tuple[bytes, Any]] = []
-        self._postponed: dict[bytes, list] = {}  # receipt id -> [receipt, missing input count, tx hash]
-        self._waiting: dict[tuple[str, bytes], bytes] = {}  # (receiver, data id) -> postponed receipt id
-        self._received: dict[tuple[str, bytes], Optional[bytes]] = {}
+        self._receipts = ReceiptQueue()  # receipts in flight between blocks
         self._outcomes: dict[bytes, Outcome] = {}  # outcomes of the transactions in flight
         self._executed: dict[bytes, dict] = {}  # ReceiptViews of the action receipts they executed
         self._history: dict[int, Any] = {}  # height -> BlockJournal, for the last history_blocks blocks
         self._chunk_heights: dict[bytes, int] = {}
         self._receipt_index: Optional[dict[str, dict]] = None  # receipt id -> ReceiptView, built on demand
+        self._outcome_index: Optional[dict[str, dict]] = None  # outcome id -> its view, built on demand
         self._last_block_at = time.monotonic()
         self._waiters = 0
+        self._last_busy_height: Optional[int] = None  # the latest block that included or executed anything
 
         if self._db is not None and self._db.is_initialised():
             self._load()
@@ -208,15 +203,18 @@ class Chain:
         self._total_supply = root_balance
 
         random_value = hashlib.sha256(b"genesis" + chain_id.encode()).digest()
-        genesis_block = Block(
+        genesis_block = sealed(Block(
             height=0,
-            hash=compute_block_hash(0, bytes(32), genesis_time, random_value, (), ()),
-            prev_hash=bytes(32),
+            hash=b"",
+            prev_hash=ZERO_HASH,
             timestamp=genesis_time,
             random_value=random_value,
             total_supply=root_balance,
-        )
+            outcome_root=header_outcome_root(ZERO_HASH),
+            next_bp_hash=self._next_bp_hash(),
+        ))
         self._blocks: list[Block] = [genesis_block]
+        self._rebuild_block_tree()
         self._block_heights: dict[bytes, int] = {genesis_block.hash: 0}
         self._transactions: dict[bytes, dict] = {}
         self._tx_receipts: dict[bytes, list[dict]] = {}  # tx hash -> executed receipts (ReceiptViews)
@@ -249,10 +247,21 @@ class Chain:
         self._store = StateStore(self._db.load_state())
         self._blocks = self._db.load_blocks()
         self._block_heights = {block.hash: block.height for block in self._blocks}
+        self._rebuild_block_tree()
         self._transactions, self._tx_receipts = self._db.load_transactions()
         self._saved_block_count = len(self._blocks)
         self._unsaved_transactions = []
         self._forget_history()
+
+    def _rebuild_block_tree(self) -> None:
+        """The block Merkle tree over every block so far (the next block's `block_merkle_root`)."""
+        self._block_tree = PartialMerkleTree()
+        for block in self._blocks:
+            self._block_tree.insert(block.hash)
+
+    def _next_bp_hash(self) -> bytes:
+        """The hash of the next epoch's producers: the root account with its key and stake."""
+        return next_bp_hash([(self.root_account_id, self.root_public_key, self._validator_stake())])
 
     def _forget_history(self) -> None:
         """Views of blocks before now are answered as garbage collected (after a restart or a restore)."""
@@ -260,6 +269,7 @@ class Chain:
         self._history_floor = self.head.height
         self._chunk_heights = {}
         self._receipt_index = None
+        self._outcome_index = None
 
     def _save(self, *, full: bool = False) -> None:
         if self._db is None:
@@ -343,9 +353,13 @@ class Chain:
     def _seal_block(self, ctx: BlockContext, tx_hashes: list[bytes], outcomes: list[Outcome], burnt: int) -> Block:
         self._total_supply -= burnt
         receipt_ids = tuple(o.id for o in outcomes if o.id not in tx_hashes)
-        block = Block(
+        # nearcore's chunk outcome root: merklize over each outcome's hashes, in execution order.
+        chunk_outcome_root, proofs = merklize([o.merkle_leaf_bytes() for o in outcomes])
+        for outcome, proof in zip(outcomes, proofs):
+            outcome.proof = proof
+        block = sealed(Block(
             height=ctx.height,
-            hash=compute_block_hash(ctx.height, ctx.prev_hash, ctx.timestamp, ctx.random_value, tuple(tx_hashes), receipt_ids),
+            hash=b"",
             prev_hash=ctx.prev_hash,
             timestamp=ctx.timestamp,
             random_value=ctx.random_value,
@@ -354,7 +368,13 @@ class Chain:
             gas_burnt=sum(o.gas_burnt for o in outcomes),
             tokens_burnt=sum(o.tokens_burnt for o in outcomes),
             total_supply=self._total_supply,
-        )
+            outcome_root=header_outcome_root(self.head.chunk_outcome_root),
+            chunk_outcome_root=chunk_outcome_root,
+            block_merkle_root=self._block_tree.root(),
+            # Set when an epoch starts, as nearcore does: the producers of the epoch after it.
+            next_bp_hash=self._next_bp_hash() if ctx.height % config.EPOCH_LENGTH == 0 else self.head.next_bp_hash,
+        ))
+        self._block_tree.insert(block.hash)
         for outcome in outcomes:
             outcome.block_hash = block.hash
         self._blocks.append(block)
@@ -368,7 +388,7 @@ class Chain:
 
     def final_height(self, finality: str = "final") -> int:
         """The height `finality` reads: the head, its parent (near-final) or two back (final)."""
-        return max(0, self.head.height - FINALITY_LAG[finality])
+        return max(0, self.head.height - config.FINALITY_LAG[finality])
 
     def _find_block(self, reference: Any) -> Block:
         """A block by finality, height (int) or base58 hash (str) -- nearcore's BlockReference."""
@@ -379,7 +399,7 @@ class Chain:
                 reference = reference.get("finality", reference.get("sync_checkpoint", "final"))
         if reference is None:
             reference = "final"
-        if reference in FINALITY_LAG:
+        if reference in config.FINALITY_LAG:
             return self._blocks[self.final_height(reference)]
         if reference == "genesis":
             return self._blocks[0]
@@ -432,23 +452,18 @@ class Chain:
         result["block_hash"] = block.hash_text
         return result
 
-    @staticmethod
-    def _account_or_raise(state: StateUpdate, block: Block, account_id: str) -> AccountRecord:
-        account = state.get_account(account_id)
-        if account is None:
-            raise errors.unknown_account(account_id, block.height, block.hash_text)
-        return account
-
     def status(self) -> dict:
+        """What the chain knows of itself for RPC `status`: its id, protocol, validators and head.
+
+        The node's own part (version, RPC address, node key, uptime) is the RPC layer's.
+        """
         with self._lock:
             head, genesis = self.head, self._blocks[0]
             epoch_start = head.height - head.height % config.EPOCH_LENGTH
             return {
-                "version": dict(config.NODE_VERSION),
                 "chain_id": self.chain_id,
                 "protocol_version": config.PROTOCOL_VERSION,
                 "latest_protocol_version": config.PROTOCOL_VERSION,
-                "rpc_addr": "127.0.0.1:3030",
                 "validators": [{"account_id": self.root_account_id}],
                 "sync_info": {
                     "latest_block_hash": head.hash_text,
@@ -464,13 +479,7 @@ class Chain:
                 },
                 "validator_account_id": self.root_account_id,
                 "validator_public_key": public_key_text(self.root_public_key),
-                "node_public_key": public_key_text(
-                    b"\x00" + hashlib.sha256(b"node" + self.root_public_key).digest()
-                ),
-                "node_key": None,
-                "uptime_sec": int(time.monotonic() - self._started_at),
                 "genesis_hash": genesis.hash_text,
-                "detailed_debug_status": None,
             }
 
     def block(self, finality_or_id: Any = "final") -> dict:
@@ -479,10 +488,10 @@ class Chain:
             return self._block_view(block)
 
     def _block_view(self, block: Block) -> dict:
-        prev_height = block.height - 1 if block.height > 0 else None
-        final = self._blocks[max(0, block.height - FINALITY_LAG["final"])]
-        near_final = self._blocks[max(0, block.height - FINALITY_LAG["near-final"])]
-        return block_view(block, prev_height, self.root_account_id, final.hash, near_final.hash)
+        prev = self._blocks[block.height - 1] if block.height > 0 else None
+        final = self._blocks[max(0, block.height - config.FINALITY_LAG["final"])]
+        near_final = self._blocks[max(0, block.height - config.FINALITY_LAG["near-final"])]
+        return block_view(block, prev, self.root_account_id, final.hash, near_final.hash)
 
     def gas_price(self) -> dict:
         return {"gas_price": str(config.GAS_PRICE)}
@@ -578,10 +587,13 @@ class Chain:
             receipts += [copy.deepcopy(self._executed[r]) for r in block.receipt_ids if r in self._executed]
             return {
                 "author": self.root_account_id,
-                "header": chunk_header_view(block),
+                "header": chunk_header_view(block, self._prev_chunk_outcome_root(block)),
                 "transactions": transactions,
                 "receipts": receipts,
             }
+
+    def _prev_chunk_outcome_root(self, block: Block) -> bytes:
+        return self._blocks[block.height - 1].chunk_outcome_root if block.height > 0 else ZERO_HASH
 
     def _block_of_chunk(self, chunk_id: str) -> Block:
         try:
@@ -614,6 +626,54 @@ class Chain:
             if view is None:
                 raise errors.unknown_receipt(receipt_id)
             return copy.deepcopy(view)
+
+    # ------------------------------------------------------------------ light client
+
+    def _next_bps_view(self) -> list[dict]:
+        return [{"validator_stake_struct_version": "V1", "account_id": self.root_account_id,
+                 "public_key": public_key_text(self.root_public_key), "stake": str(self._validator_stake())}]
+
+    def _height_of(self, block_hash: str) -> Optional[int]:
+        try:
+            return self._block_heights.get(base58.b58decode(block_hash))
+        except ValueError:
+            return None
+
+    def next_light_client_block(self, last_block_hash: str) -> Optional[dict]:
+        """next_light_client_block: the LightClientBlockView a client knowing this block moves to, or None."""
+        with self._lock:
+            height = self._height_of(last_block_hash)
+            if height is None:
+                raise errors.light_client_block_unknown()
+            return light_client.next_light_client_block(self._blocks, self._blocks[height], self._next_bps_view())
+
+    def _outcome_view(self, outcome_id: str) -> Optional[dict]:
+        try:
+            running = self._outcomes.get(base58.b58decode(outcome_id))
+        except ValueError:
+            return None
+        if running is not None:
+            return running.to_json()
+        if self._outcome_index is None:
+            self._outcome_index = {}
+            for final in self._transactions.values():
+                self._outcome_index.update(_outcomes_by_id(final))
+        outcome = self._outcome_index.get(outcome_id)
+        return copy.deepcopy(outcome) if outcome is not None else None
+
+    def light_client_proof(self, outcome_id: str, light_client_head: str) -> dict:
+        """EXPERIMENTAL_light_client_proof for a transaction's or receipt's outcome, against a final head."""
+        with self._lock:
+            outcome = self._outcome_view(outcome_id)
+            if outcome is None:
+                raise errors.unknown_transaction_or_receipt(outcome_id)
+            executed_at = self._blocks[self._height_of(outcome["block_hash"])]
+            committing, outcome_proof, root_path = light_client.outcome_proof(self._blocks, outcome, executed_at)
+            head_height = self._height_of(light_client_head)
+            if head_height is None:
+                raise errors.light_client_proof_unknown_block(light_client_head)
+            proof = light_client.block_proof(self._blocks, self.final_height(), committing, self._blocks[head_height])
+            return {"outcome_proof": outcome_proof, "outcome_root_proof": root_path, **proof}
 
     # ------------------------------------------------------------------ state changes
 
@@ -666,14 +726,7 @@ class Chain:
     def view_account(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            account = self._account_or_raise(state, block, account_id)
-            return self._at(block, {
-                "amount": str(account.amount),
-                "locked": str(account.locked),
-                "code_hash": b58(account.code_hash),
-                "storage_usage": account.storage_usage,
-                "storage_paid_at": 0,
-            })
+            return self._at(block, state_viewer.view_account(state, block, account_id))
 
     def account_ids(self) -> list[str]:
         """Every account on the chain, sorted."""
@@ -683,42 +736,22 @@ class Chain:
     def view_access_key(self, account_id: str, public_key: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            try:
-                key_bytes = parse_public_key(public_key)
-            except ValueError:
-                raise errors.unknown_access_key(public_key, block.height, block.hash_text) from None
-            key = state.get_access_key(account_id, key_bytes)
-            if key is None:
-                raise errors.unknown_access_key(public_key, block.height, block.hash_text)
-            view = access_key_view(key)
-            return self._at(block, {"nonce": view["nonce"], "permission": view["permission"]})
+            return self._at(block, state_viewer.view_access_key(state, block, account_id, public_key))
 
     def view_access_key_list(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            keys = [
-                {"public_key": public_key_text(key_bytes), "access_key": access_key_view(key)}
-                for key_bytes, key in state.access_keys(account_id)
-            ]
-            return self._at(block, {"keys": keys})
+            return self._at(block, state_viewer.view_access_keys(state, block, account_id))
 
     def view_state(self, account_id: str, prefix: bytes = b"", block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            values = [{"key": b64(key), "value": b64(value)} for key, value in state.data_items(account_id, prefix)]
-            return self._at(block, {"values": values})
+            return self._at(block, state_viewer.view_state(state, block, account_id, prefix))
 
     def view_code(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
             state, block = self._state_at(block_reference)
-            self._account_or_raise(state, block, account_id)
-            code = state.get_code(account_id)
-            if code is None:
-                raise errors.no_contract_code(account_id, block.height, block.hash_text)
-            return self._at(block, {"code_base64": b64(code), "hash": b58(hashlib.sha256(code).digest())})
+            return self._at(block, state_viewer.view_contract_code(state, block, account_id))
 
     def call_function(self, account_id: str, method_name: str, args: bytes, block_reference: Any = "optimistic") -> dict:
         """Run a view method at a block; contract errors (and a missing contract) come back as an `error` field."""
@@ -730,33 +763,7 @@ class Chain:
             return self._at(block, {"result": list(result), "logs": logs})
 
     def _run_view(self, state: StateUpdate, block: Block, account_id: str, method_name: str, args: bytes):
-        account = self._account_or_raise(state, block, account_id)
-        code = state.get_code(account_id)
-        if code is None:
-            # nearcore reports a view on an account without code as a failed compilation.
-            return [], b"", f'CompilationError(CodeDoesNotExist {{ account_id: "{account_id}" }})'
-        context = VMContext(
-            current_account_id=account_id,
-            signer_account_id=account_id,
-            signer_account_pk=b"\x00" + bytes(32),
-            predecessor_account_id=account_id,
-            input=bytes(args),
-            block_height=block.height,
-            block_timestamp=block.timestamp,
-            epoch_height=block.epoch_height,
-            account_balance=account.amount,
-            account_locked_balance=account.locked,
-            storage_usage=account.storage_usage,
-            attached_deposit=0,
-            prepaid_gas=config.MAX_GAS_BURNT_VIEW,
-            random_seed=hashlib.sha256(b"view" + block.random_value).digest(),
-            view=True,
-        )
-        outcome = self._engine_run()(code, method_name, context, AccountStorageReader(state, account_id))
-        if outcome.error is not None:
-            return list(outcome.logs), b"", view_error_text(outcome.error)
-        returned = outcome.return_data.data if isinstance(outcome.return_data, ReturnValue) else b""
-        return list(outcome.logs), returned, None
+        return state_viewer.call_function(self._engine_run(), state, block, account_id, method_name, args)
 
     def view(self, account_id: str, method_name: str, args: bytes | dict | list | None = None) -> Any:
         """In-process view call: the decoded return value; ContractError when the contract fails."""
@@ -822,8 +829,11 @@ class Chain:
 
     @property
     def has_work(self) -> bool:
-        """Whether a block would move something: transactions or receipts waiting, or a client waiting."""
-        return bool(self._pending or self._incoming or self._in_flight or self._waiters)
+        """Whether a block would move something: transactions or receipts waiting, a client waiting,
+        or a block that did something and is not final yet (its finality is what clients wait for next)."""
+        return bool(self._pending or self._receipts.incoming or self._in_flight or self._waiters
+                    or (self._last_busy_height is not None
+                        and self.head.height < self._last_busy_height + config.FINALITY_LAG["final"]))
 
     def produce_block(self, timestamp: Optional[int] = None) -> Block:
         """Make the next block: include the queued transactions, execute the receipts that arrived."""
@@ -841,7 +851,7 @@ class Chain:
 
     def _build_block(self, pending: list[PendingTransaction], timestamp: Optional[int]) -> Block:
         ctx = self._next_context(timestamp)
-        arriving, self._incoming = self._incoming, []
+        arriving = self._receipts.take_incoming()
         tx_hashes: list[bytes] = []
         block_outcomes: list[Outcome] = []
         burnt = 0
@@ -866,10 +876,12 @@ class Chain:
             if signed.transaction.signer_id == signed.transaction.receiver_id:
                 burnt += self._execute_receipts([(signed.hash, conversion.receipt)], ctx, block_outcomes)
             else:
-                self._incoming.append((signed.hash, conversion.receipt))
+                self._receipts.incoming.append((signed.hash, conversion.receipt))
         burnt += self._execute_receipts(arriving, ctx, block_outcomes)
         self._store.cause = {"type": "initial_state"}
         block = self._seal_block(ctx, tx_hashes, block_outcomes, burnt)
+        if block_outcomes:
+            self._last_busy_height = block.height
         self._finish_transactions()
         return block
 
@@ -880,12 +892,13 @@ class Chain:
             self._block_heights.pop(block.hash, None)
             self._history.pop(block.height, None)
         del self._blocks[self._saved_block_count:]
+        self._rebuild_block_tree()
         self._total_supply = self._blocks[-1].total_supply
         failure = InvalidTransaction({"InternalError": f"{type(exc).__name__}: {exc}"})
         for tx_hash in [p.signed.hash for p in pending] + list(in_flight):
             self._reject(tx_hash, failure)
         self._in_flight, self._outcomes, self._executed = {}, {}, {}
-        self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+        self._receipts = ReceiptQueue()
         self._block_made.notify_all()
 
     def _reject(self, tx_hash: bytes, error: InvalidTransaction) -> None:
@@ -896,8 +909,7 @@ class Chain:
 
     def _finish_transactions(self) -> None:
         """Record the final outcome of every transaction whose receipts have all executed."""
-        running = {tx_hash for tx_hash, _ in self._incoming}
-        running.update(entry[2] for entry in self._postponed.values())
+        running = self._receipts.running_transactions()
         for tx_hash in [h for h in self._in_flight if h not in running]:
             signed = self._in_flight.pop(tx_hash)
             final = self._final_outcome(signed, self._outcomes)
@@ -910,6 +922,8 @@ class Chain:
             self._tx_receipts[tx_hash] = views
             if self._receipt_index is not None:
                 self._receipt_index.update((view["receipt_id"], view) for view in views)
+            if self._outcome_index is not None:
+                self._outcome_index.update(_outcomes_by_id(final))
             self._unsaved_transactions.append(tx_hash)
 
     def transaction_status(self, tx_hash: bytes) -> str:
@@ -1045,40 +1059,20 @@ class Chain:
         """Execute (tx hash, receipt) pairs; an action receipt waits until all its input data has arrived."""
         burnt = 0
         for tx_hash, receipt in receipts:
-            ready: Optional[ActionReceipt] = None
-            if isinstance(receipt, DataReceipt):
-                key = (receipt.receiver_id, receipt.data_id)
-                self._received[key] = receipt.data
-                waiting_id = self._waiting.pop(key, None)
-                if waiting_id is not None:
-                    entry = self._postponed[waiting_id]
-                    entry[1] -= 1
-                    if entry[1] == 0:
-                        ready = self._postponed.pop(waiting_id)[0]
-            else:
-                missing = [d for d in receipt.input_data_ids if (receipt.receiver_id, d) not in self._received]
-                if missing:
-                    self._postponed[receipt.receipt_id] = [receipt, len(missing), tx_hash]
-                    for data_id in missing:
-                        self._waiting[(receipt.receiver_id, data_id)] = receipt.receipt_id
-                else:
-                    ready = receipt
+            ready = self._receipts.arrive(tx_hash, receipt)
             if ready is not None:
-                burnt += self._execute_action_receipt(tx_hash, ready, ctx, block_outcomes)
+                burnt += self._execute_action_receipt(tx_hash, *ready, ctx, block_outcomes)
         return burnt
 
-    def _execute_action_receipt(self, tx_hash: bytes, receipt: ActionReceipt, ctx, block_outcomes) -> int:
-        promise_results = []
-        for data_id in receipt.input_data_ids:
-            data = self._received.pop((receipt.receiver_id, data_id))
-            promise_results.append(PromiseResult(data is not None, data or b""))
+    def _execute_action_receipt(self, tx_hash: bytes, receipt: ActionReceipt, promise_results: tuple, ctx,
+                                block_outcomes) -> int:
         # Viewed before it runs: what the receipt carried when it arrived.
         self._executed[receipt.receipt_id] = action_receipt_view(receipt)
         self._store.cause = {"type": "receipt_processing", "receipt_hash": b58(receipt.receipt_id)}
-        result = self._runtime.apply_action_receipt(self._store, receipt, tuple(promise_results), ctx)
+        result = self._runtime.apply_action_receipt(self._store, receipt, promise_results, ctx)
         self._outcomes[result.outcome.id] = result.outcome
         block_outcomes.append(result.outcome)
-        self._incoming.extend((tx_hash, new) for new in result.new_receipts)
+        self._receipts.incoming.extend((tx_hash, new) for new in result.new_receipts)
         return result.burnt_amount
 
     def _final_outcome(self, signed: SignedTransaction, outcomes: dict[bytes, Outcome]) -> dict:
@@ -1124,7 +1118,7 @@ class Chain:
         with self._lock:
             update = self._store.update()
             for record in records:
-                _apply_record(update, record)
+                apply_state_record(update, record)
             self._store.cause = {"type": "migration"}
             update.commit_into(self._store)
             self.produce_block()
@@ -1146,65 +1140,21 @@ class Chain:
             self._store = StateStore(dict(snap.state))
             self._blocks = list(snap.blocks)
             self._block_heights = {block.hash: block.height for block in self._blocks}
+            self._rebuild_block_tree()
             self._transactions = dict(snap.transactions)
             self._tx_receipts = dict(snap.tx_receipts)
             self._clock_offset_ns = snap.clock_offset_ns
             self._total_supply = snap.total_supply
             self._pending, self._in_flight, self._rejected = [], {}, {}
-            self._incoming, self._postponed, self._waiting, self._received = [], {}, {}, {}
+            self._receipts = ReceiptQueue()
             self._outcomes, self._executed = {}, {}
+            self._last_busy_height = None
             self._store.take_block_journal()
             self._forget_history()
             self._save(full=True)
 
 
-def _apply_record(update: StateUpdate, record: dict) -> None:
-    if not isinstance(record, dict) or len(record) != 1:
-        raise ValueError(f"a state record is an object with one key, got {record!r}")
-    (kind, fields), = record.items()
-    account_id = fields.get("account_id")
-    if not isinstance(account_id, str) or not is_valid_account_id(account_id):
-        raise ValueError(f"invalid account_id in {kind} record: {account_id!r}")
-    if kind == "Account":
-        account = fields["account"]
-        code_hash = account.get("code_hash", "11111111111111111111111111111111")
-        update.set_account(
-            account_id,
-            AccountRecord(
-                int(account.get("amount", 0)),
-                int(account.get("locked", 0)),
-                base58.b58decode(code_hash),
-                int(account.get("storage_usage", 0)),
-            ),
-        )
-    elif kind == "AccessKey":
-        key = _parse_access_key(fields["access_key"])
-        update.set_access_key(account_id, parse_public_key(fields["public_key"]), key)
-    elif kind == "Contract":
-        code = base64.b64decode(fields["code"])
-        update.set_code(account_id, code)
-        account = update.get_account(account_id)
-        if account is not None:
-            update.set_account(account_id, AccountRecord(
-                account.amount, account.locked, hashlib.sha256(code).digest(), account.storage_usage
-            ))
-    elif kind == "Data":
-        update.set_data(account_id, base64.b64decode(fields["data_key"]), base64.b64decode(fields["value"]))
-    else:
-        raise ValueError(f"unsupported state record kind {kind!r}")
-
-
-def _parse_access_key(view: dict) -> AccessKey:
-    permission = view.get("permission", "FullAccess")
-    if permission == "FullAccess":
-        return AccessKey(int(view.get("nonce", 0)), FullAccess())
-    call = permission["FunctionCall"]
-    allowance = call.get("allowance")
-    return AccessKey(
-        int(view.get("nonce", 0)),
-        FunctionCallPermission(
-            None if allowance is None else int(allowance),
-            call["receiver_id"],
-            tuple(call.get("method_names", ())),
-        ),
-    )
+def _outcomes_by_id(final: dict) -> dict[str, dict]:
+    """A finished transaction's outcome views (its own and its receipts') by id."""
+    outcomes = [final["transaction_outcome"], *final["receipts_outcome"]]
+    return {outcome["id"]: outcome for outcome in outcomes}

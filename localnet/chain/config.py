@@ -53,6 +53,9 @@ ACCESS_KEY_NONCE_RANGE_MULTIPLIER = 1_000_000
 TRANSACTION_VALIDITY_PERIOD = 100  # blocks
 BLOCK_INTERVAL_NS = 1_000_000_000  # one block per second of chain time
 EPOCH_LENGTH = 60  # nearcore's localnet default
+# How far each finality trails the head on a one-validator chain (doomslug: near-final is the
+# parent, final the grandparent).
+FINALITY_LAG = {"optimistic": 0, "near-final": 1, "final": 2}
 # Share of a function call's burnt gas paid to the contract account (nearcore's burnt_gas_reward).
 BURNT_GAS_REWARD = (3, 10)
 

@@ -103,6 +103,32 @@ def unknown_transaction(tx_hash: str) -> ChainError:
     )
 
 
+# Light-client errors (chain/jsonrpc-primitives/src/types/light_client.rs): UNKNOWN_BLOCK keeps
+# its message out of `info`; next_light_client_block sends the whole error object as `data`.
+
+
+def light_client_block_unknown() -> ChainError:
+    return ChainError("UNKNOWN_BLOCK", {}, {"name": "UNKNOWN_BLOCK", "info": {}})
+
+
+def light_client_proof_unknown_block(block_hash: str) -> ChainError:
+    return ChainError("UNKNOWN_BLOCK", {}, f"DB Not Found Error: BLOCK HEADER: {block_hash}")
+
+
+def unknown_transaction_or_receipt(outcome_id: str) -> ChainError:
+    return ChainError("UNKNOWN_TRANSACTION_OR_RECEIPT", {"transaction_or_receipt_id": outcome_id},
+                      f"{outcome_id} does not exist")
+
+
+def not_confirmed(outcome_id: str) -> ChainError:
+    return ChainError("NOT_CONFIRMED", {"transaction_or_receipt_id": outcome_id}, f"{outcome_id} has not been confirmed")
+
+
+def light_client_internal(message: str) -> ChainError:
+    """Answered with the name INTERNAL_ERROR, as nearcore's `new_internal_or_handler_error` does for it."""
+    return ChainError("INTERNAL_ERROR", {"error_message": message}, f"Internal error: {message}")
+
+
 class InvalidTransaction(Exception):
     """The transaction was refused before execution; nothing changed on chain."""
 

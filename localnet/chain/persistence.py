@@ -38,9 +38,17 @@ def block_to_record(block: Block) -> str:
             "gas_burnt": block.gas_burnt,
             "tokens_burnt": str(block.tokens_burnt),
             "total_supply": str(block.total_supply),
+            "outcome_root": block.outcome_root.hex(),
+            "chunk_outcome_root": block.chunk_outcome_root.hex(),
+            "block_merkle_root": block.block_merkle_root.hex(),
+            "next_bp_hash": block.next_bp_hash.hex(),
         },
         separators=(",", ":"),
     )
+
+
+# Homes written before blocks carried their light-client roots read as zero roots.
+ZERO_HEX = "00" * 32
 
 
 def block_from_record(height: int, block_hash: bytes, record: str) -> Block:
@@ -56,6 +64,10 @@ def block_from_record(height: int, block_hash: bytes, record: str) -> Block:
         gas_burnt=fields["gas_burnt"],
         tokens_burnt=int(fields["tokens_burnt"]),
         total_supply=int(fields["total_supply"]),
+        outcome_root=bytes.fromhex(fields.get("outcome_root", ZERO_HEX)),
+        chunk_outcome_root=bytes.fromhex(fields.get("chunk_outcome_root", ZERO_HEX)),
+        block_merkle_root=bytes.fromhex(fields.get("block_merkle_root", ZERO_HEX)),
+        next_bp_hash=bytes.fromhex(fields.get("next_bp_hash", ZERO_HEX)),
     )
 
 

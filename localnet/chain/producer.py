@@ -3,7 +3,8 @@
 Like nearcore's `min_block_production_delay`/`max_block_production_delay`,
 a block comes sooner -- `min_block_time` after the last one -- while there
 is something for it to do (transactions queued, receipts in flight, a
-client waiting for a status), and `block_time` after the last one when the
+client waiting for a status, a block that did something and is not final
+yet), and `block_time` after the last one when the
 node is idle, so the chain's clock keeps up with the wall clock.
 """
 from __future__ import annotations

@@ -24,8 +24,10 @@ from ..primitives import (
     Stake,
     Transfer,
 )
+from ..borsh import BorshWriter
 from ..engine.config import ACTION_COST_NAMES
 from .keys import b58, public_key_text, signature_text
+from .merkle import path_view
 
 
 def b64(data: bytes) -> str:
@@ -137,6 +139,27 @@ class Outcome:
     receipt_ids: list[bytes] = field(default_factory=list)
     gas_profile: Optional[dict[str, int]] = None  # None for a transaction's outcome
     block_hash: bytes = b""
+    proof: list = field(default_factory=list)  # its Merkle path in its block's chunk outcome root
+
+    def merkle_leaf_bytes(self) -> bytes:
+        """nearcore's `to_hashes` in borsh: the id, the hash of the outcome without logs, each log's hash."""
+        kind, payload = self.status
+        writer = BorshWriter()
+        writer.vec(self.receipt_ids, writer.fixed)
+        writer.u64(self.gas_burnt)
+        writer.u128(self.tokens_burnt)
+        writer.string(self.executor_id)
+        if kind == "SuccessValue":
+            writer.u8(2)
+            writer.bytes_vec(payload)
+        elif kind == "SuccessReceiptId":
+            writer.u8(3)
+            writer.fixed(payload)
+        else:
+            writer.u8(1)  # Failure: the proof leaves the error out
+        hashes = [self.id, hashlib.sha256(writer.output()).digest()]
+        hashes += [hashlib.sha256(log.encode("utf-8")).digest() for log in self.logs]
+        return len(hashes).to_bytes(4, "little") + b"".join(hashes)
 
     def status_view(self) -> dict:
         kind, payload = self.status
@@ -153,7 +176,7 @@ class Outcome:
             else {"version": 3, "gas_profile": gas_profile_view(self.gas_profile)}
         )
         return {
-            "proof": [],
+            "proof": path_view(self.proof),
             "block_hash": b58(self.block_hash),
             "id": b58(self.id),
             "outcome": {

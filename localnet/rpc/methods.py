@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import threading
+import time
 from typing import Any, Callable, Optional
 
 import base58
 
 from ..borsh import BorshError, decode_signed_transaction
-from ..chain import ChainError, InvalidTransaction, parse_public_key, protocol
+from ..chain import ChainError, InvalidTransaction, config, parse_public_key, protocol, public_key_text
 from ..primitives import is_valid_account_id
 from . import errors
 from .errors import RpcError
 
 log = logging.getLogger("localnet.rpc")
 
-FINALITIES = ("optimistic", "near-final", "final")
+FINALITIES = tuple(config.FINALITY_LAG)
 WAIT_UNTIL = ("NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
 QUERY_REQUEST_TYPES = (
     "view_account",
@@ -73,6 +75,22 @@ def require_account_id(params: dict, field: str) -> str:
     if not is_valid_account_id(account_id):
         raise _fail(f"invalid account id `{account_id}` in `{field}`")
     return account_id
+
+
+def require_hash(params: dict, field: str) -> str:
+    """A CryptoHash field: base58 of 32 bytes."""
+    value = require_str(params, field)
+    if not is_hash_text(value):
+        raise _fail(f"invalid value for `{field}`: expected a base58 32-byte hash")
+    return value
+
+
+def is_hash_text(value: str) -> bool:
+    """Whether `value` is a CryptoHash as JSON shows it: base58 of 32 bytes."""
+    try:
+        return len(base58.b58decode(value.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 def decode_base64(value: Any, what: str) -> bytes:
@@ -127,12 +145,8 @@ def parse_block_id(block_id: Any) -> Any:
         if block_id < 0:
             raise _fail("invalid block height")
         return block_id
-    if isinstance(block_id, str):
-        try:
-            if len(base58.b58decode(block_id.encode("ascii"))) == 32:
-                return block_id
-        except (ValueError, UnicodeEncodeError):
-            pass
+    if isinstance(block_id, str) and is_hash_text(block_id):
+        return block_id
     raise _fail(f"invalid block id {block_id!r}: expected a height or a base58 hash")
 
 
@@ -182,6 +196,8 @@ def single_block_reference(params: Any) -> Any:
     raise _fail("expected an array or an object")
 
 
+# nearcore's TransactionOrReceiptId: which id and which account each `type` names.
+LIGHT_CLIENT_PROOF_FIELDS = {"transaction": ("transaction_hash", "sender_id"), "receipt": ("receipt_id", "receiver_id")}
 CHANGES_TYPES = ("account_changes", "single_access_key_changes", "all_access_key_changes",
                  "contract_code_changes", "data_changes")
 
@@ -198,6 +214,7 @@ class RpcMethods:
         self.lock = lock or threading.Lock()
         self.rpc_addr = rpc_addr
         self.producer = producer
+        self._started_at = time.monotonic()
         self._methods: dict[str, Callable[[Any], Any]] = {
             "EXPERIMENTAL_protocol_config": self.protocol_config,
             "EXPERIMENTAL_genesis_config": self.genesis_config,
@@ -209,6 +226,9 @@ class RpcMethods:
             "EXPERIMENTAL_receipt": self.receipt,
             "changes": self.changes,
             "EXPERIMENTAL_changes": self.changes,
+            "next_light_client_block": self.next_light_client_block,
+            "EXPERIMENTAL_light_client_proof": self.light_client_proof,
+            "light_client_proof": self.light_client_proof,
             "block_effects": self.changes_in_block,
             "EXPERIMENTAL_changes_in_block": self.changes_in_block,
             "status": self.status,
@@ -353,13 +373,51 @@ class RpcMethods:
                 prefix = decode_base64(params.get("key_prefix_base64"), "key_prefix_base64")
         return self._block_level(lambda: self.chain.changes(reference, changes_type, account_ids, keys, prefix))
 
+    # ---- light client ----------------------------------------------------
+
+    def next_light_client_block(self, params: Any) -> dict:
+        named = positional_or_named(params, ("last_block_hash",))
+        if named is None:
+            raise _fail("expected {last_block_hash}")
+        last_block_hash = require_hash(named, "last_block_hash")
+        block = self._chain(lambda: self.chain.next_light_client_block(last_block_hash))
+        # nearcore flattens an absent block into an empty object.
+        return block if block is not None else {}
+
+    def light_client_proof(self, params: Any) -> dict:
+        if not isinstance(params, dict):
+            raise _fail("expected {type, light_client_head, ...}")
+        fields = LIGHT_CLIENT_PROOF_FIELDS.get(params.get("type"))
+        if fields is None:
+            raise _fail("unknown variant for `type`, expected `transaction` or `receipt`")
+        id_field, account_field = fields
+        outcome_id = require_hash(params, id_field)
+        require_account_id(params, account_field)
+        head = require_hash(params, "light_client_head")
+        return self._chain(lambda: self.chain.light_client_proof(outcome_id, head))
+
     # ---- node information ------------------------------------------------
 
     def status(self, params: Any = None) -> dict:
-        status = self._chain(self.chain.status)
-        if self.rpc_addr:
-            status["rpc_addr"] = self.rpc_addr
-        return status
+        """nearcore's StatusResponse: the chain's part, with the node's own (version, address, key, uptime)."""
+        chain = self._chain(self.chain.status)
+        node_key = b"\x00" + hashlib.sha256(b"node" + self.chain.root_public_key).digest()
+        return {
+            "version": dict(config.NODE_VERSION),
+            "chain_id": chain["chain_id"],
+            "protocol_version": chain["protocol_version"],
+            "latest_protocol_version": chain["latest_protocol_version"],
+            "rpc_addr": self.rpc_addr or None,
+            "validators": chain["validators"],
+            "sync_info": chain["sync_info"],
+            "validator_account_id": chain["validator_account_id"],
+            "validator_public_key": chain["validator_public_key"],
+            "node_public_key": public_key_text(node_key),
+            "node_key": None,
+            "uptime_sec": int(time.monotonic() - self._started_at),
+            "genesis_hash": chain["genesis_hash"],
+            "detailed_debug_status": None,
+        }
 
     def health(self, params: Any = None) -> None:
         return None
@@ -605,6 +663,8 @@ def translate_chain_error(exc: Exception) -> RpcError:
     if isinstance(exc, InvalidTransaction):
         return errors.invalid_transaction(exc.invalid_tx_error)
     if isinstance(exc, ChainError):
+        if exc.cause_name == "INTERNAL_ERROR":  # nearcore's new_internal_or_handler_error
+            return RpcError("INTERNAL_ERROR", "INTERNAL_ERROR", exc.info, exc.data)
         return errors.handler_error(exc.cause_name, exc.info, exc.data)
     log.exception("internal error in the chain")
     return errors.internal_error(f"{type(exc).__name__}: {exc}")

@@ -146,3 +146,28 @@ def test_the_producer_keeps_the_clock_with_the_wall_while_idle():
             assert answer["final_execution_status"] == "FINAL" and answer["status"] == {"SuccessValue": ""}
         finally:
             producer.stop()
+
+
+def test_blocks_keep_coming_quickly_until_what_a_block_did_is_final():
+    """With a long idle block time, a busy block still turns final at the quick rate: clients that poll
+    `finality: final` (and not `wait_until`) see their transaction there without waiting for idle blocks."""
+    with Chain(root_public_key=ROOT_KEY.public_key) as chain:
+        producer = BlockProducer(chain, block_time=600.0, min_block_time=0.0).start()
+        try:
+            tx_hash = chain.add_transaction(sign(chain, ROOT_KEY, "test.near", "test.near", [Transfer(1)]))
+            executed = chain.wait_for_transaction(tx_hash, "EXECUTED_OPTIMISTIC", timeout=60)
+            busy_height = chain.block(executed["receipts_outcome"][-1]["block_hash"])["header"]["height"]
+            deadline = time.monotonic() + 60  # an idle block would take 600 s
+            while chain.final_height() < busy_height:
+                assert time.monotonic() < deadline, "the busy block did not become final at the quick rate"
+                time.sleep(0.01)
+            assert not chain.has_work  # and then the node is idle again
+        finally:
+            producer.stop()
+
+
+def test_going_back_to_a_snapshot_leaves_no_finality_work_behind(chain):
+    snap = chain.snapshot()
+    chain.execute("test.near", "test.near", [Transfer(1)])
+    chain.restore(snap)
+    assert not chain.has_work

@@ -12,14 +12,15 @@ SCHEMA_EXCEPTIONS with the reason, and the test checks that exactly those
 """
 from __future__ import annotations
 
-import base64
 import importlib
+import json
 from typing import Any
 
 import pytest
 
 from localnet.primitives import AccessKey, AddKey, CreateAccount, DeployContract, FullAccess, FunctionCall, Transfer
 from tests.rpc.contracts import greeter_wasm
+from tests.rpc.light_client_check import final_proof
 from tests.rpc.wallet import KeyPair, RawRpc, unique_name, wait_until_final
 
 models = pytest.importorskip("near_jsonrpc_models", reason="near-jsonrpc-client is a dev dependency")
@@ -53,6 +54,9 @@ RESPONSE_MODELS = {
     "EXPERIMENTAL_changes": "rpc_state_changes_in_block_response_and_rpc_state_changes_error",
     "block_effects": "rpc_state_changes_in_block_by_type_response_and_rpc_state_changes_error",
     "EXPERIMENTAL_changes_in_block": "rpc_state_changes_in_block_by_type_response_and_rpc_state_changes_error",
+    "next_light_client_block": "rpc_light_client_next_block_response_and_rpc_light_client_next_block_error",
+    "EXPERIMENTAL_light_client_proof": "rpc_light_client_execution_proof_response_and_rpc_light_client_proof_error",
+    "light_client_proof": "rpc_light_client_execution_proof_response_and_rpc_light_client_proof_error",
 }
 # sandbox_patch_state and sandbox_fast_forward are not in nearcore's spec (sandbox builds only).
 
@@ -183,6 +187,22 @@ def recorded(network) -> list[tuple[str, str, dict]]:
     for method in ("block_effects", "EXPERIMENTAL_changes_in_block"):
         record(method, method, changed_in)
 
+    genesis_hash = rpc.result("status", [])["sync_info"]["earliest_block_hash"]
+    record("next_light_client_block", "next_light_client_block", {"last_block_hash": genesis_hash})
+    record("next_light_client_block unknown", "next_light_client_block", [ZERO_HASH])
+    tx_proof = {"type": "transaction", "transaction_hash": tx_hash, "sender_id": account_id}
+    receipt = called["receipts_outcome"][0]
+    receipt_proof = {"type": "receipt", "receipt_id": receipt["id"], "receiver_id": account_id}
+    _, head = final_proof(rpc, tx_proof)
+    final_proof(rpc, receipt_proof)
+    for method in ("EXPERIMENTAL_light_client_proof", "light_client_proof"):
+        record(f"{method} transaction", method, dict(tx_proof, light_client_head=head["hash"]))
+        record(f"{method} receipt", method, dict(receipt_proof, light_client_head=head["hash"]))
+    record("light_client_proof unknown", "EXPERIMENTAL_light_client_proof",
+           dict(tx_proof, transaction_hash=ZERO_HASH, light_client_head=head["hash"]))
+    record("light_client_proof unknown head", "EXPERIMENTAL_light_client_proof",
+           dict(tx_proof, light_client_head=ZERO_HASH))
+
     view = {"finality": "final", "account_id": account_id}
     record("query view_account", "query", {"request_type": "view_account", **view})
     record("query view_account at a height", "query",
@@ -233,7 +253,46 @@ def test_every_supported_method_and_error_class_was_recorded(recorded):
     assert {method for _, method, _ in recorded} == supported
     error_causes = {answer["error"]["cause"]["name"] for _, _, answer in recorded if "error" in answer}
     assert error_causes == {"UNKNOWN_BLOCK", "UNKNOWN_CHUNK", "UNKNOWN_RECEIPT", "UNKNOWN_TRANSACTION",
-                            "INVALID_TRANSACTION", "UNKNOWN_ACCOUNT", "NO_CONTRACT_CODE", "PARSE_ERROR"}
+                            "INVALID_TRANSACTION", "UNKNOWN_ACCOUNT", "NO_CONTRACT_CODE", "PARSE_ERROR",
+                            "UNKNOWN_TRANSACTION_OR_RECEIPT"}
+
+
+def test_light_client_answers_a_live_node_races_through_are_within_the_schema():
+    """Answers that depend on where the head is, recorded on an in-process chain that makes blocks on demand:
+    an up-to-date light client ({}), an outcome not yet committed, a head that is not final."""
+    from localnet.chain import Chain
+    from localnet.rpc.methods import RpcMethods
+    from localnet.rpc.server import handle_rpc_body
+
+    chain = Chain(genesis_time_ns=1_700_000_000_000_000_000)
+    methods = RpcMethods(chain)
+
+    def answer(method: str, params: Any) -> dict:
+        body = json.dumps({"jsonrpc": "2.0", "id": "schema", "method": method, "params": params}).encode()
+        return handle_rpc_body(methods, body)[0]
+
+    for _ in range(3):
+        chain.produce_block()
+    done = chain.execute(chain.root_account_id, chain.root_account_id, [Transfer(1)])
+    request = {"type": "transaction", "transaction_hash": done.transaction_hash, "sender_id": chain.root_account_id}
+    head = chain.block("optimistic")["header"]["hash"]
+    answers = {  # label -> (method, response, expected cause; None for a result)
+        "up to date": ("next_light_client_block", answer("next_light_client_block", [head]), None),
+        "not confirmed": ("EXPERIMENTAL_light_client_proof", answer(
+            "EXPERIMENTAL_light_client_proof", dict(request, light_client_head=head)), "NOT_CONFIRMED"),
+    }
+    chain.produce_block()
+    head = chain.block("optimistic")["header"]["hash"]
+    answers["head not final"] = ("EXPERIMENTAL_light_client_proof", answer(
+        "EXPERIMENTAL_light_client_proof", dict(request, light_client_head=head)), "INTERNAL_ERROR")
+    for label, (method, response, cause) in answers.items():
+        if cause is None:
+            assert response["result"] == {}, label
+        else:
+            assert response["error"]["cause"]["name"] == cause, (label, response)
+        error, unknown = schema_problems(method, response)
+        assert error is None, (label, error)
+        assert unknown - LEGACY_ERROR_FIELDS == set(), label
 
 
 def test_near_jsonrpc_clients_typed_calls_work(network):
