@@ -93,6 +93,12 @@ class DatabaseRateLimiter(RateLimiter):
                 conn.execute(self._prune, {"before": start - KEEP_SECONDS})
         return count
 
+    def clear(self, bucket: str) -> int:
+        """Forget every window of `bucket` (e.g. lift a login lockout); returns the rows removed."""
+        with self.store.write() as conn:
+            return conn.execute(delete(rate_counters).where(
+                rate_counters.c.bucket.startswith(self._key(bucket, ""), autoescape=True))).rowcount
+
     def _read(self, bucket: str, window_seconds: int, start: int) -> int:
         key = self._key(bucket, window_seconds)
         with self.store.read() as conn:

@@ -14,17 +14,25 @@ Atomic steps rely only on what both engines do the same way: a conditional
 partial unique index (at most one active signing key).
 
 Times are whole unix seconds (BIGINT) from the issuer's clock.
+
+Nothing but `issuer init` creates a database: every other command, and
+`serve`, opens an existing one (`Store(url)`) and refuses with one line when the
+SQLite file is missing or the database has no issuer schema, instead of
+quietly starting on an empty one. A SQLite file is created mode 0600 (SQLite
+gives its -wal and -shm files the same mode).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table,
-                        Text, create_engine, event, text)
+                        Text, create_engine, event, inspect, text)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 SCHEMA_VERSION = "1"
@@ -122,6 +130,20 @@ audit_log = Table(
 )
 
 
+class StorageError(Exception):
+    """The database is not there, or not an issuer's; the message says what to do."""
+
+
+def sqlite_file(url: str):
+    """The SQLite database file a URL names (absolute), or None for PostgreSQL and in-memory databases."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        return None
+    return Path(database).resolve()
+
+
 def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// get the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -166,10 +188,23 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
 
 class Store:
-    """The engine and the two ways in: `read()` and `write()` transactions."""
+    """The engine and the two ways in: `read()` and `write()` transactions.
 
-    def __init__(self, url: str, echo: bool = False):
+    `create=True` (only `issuer init` and tests) may create the SQLite file; otherwise it must exist.
+    """
+
+    def __init__(self, url: str, echo: bool = False, *, create: bool = False):
         self.url = url
+        path = sqlite_file(url)
+        if path is not None:
+            if not path.parent.is_dir():
+                raise StorageError(f"the directory of the database file {path} does not exist "
+                                   "(database.url; SQLite URLs take an absolute path: sqlite:////var/lib/…)")
+            if not path.exists():
+                if not create:
+                    raise StorageError(f"no database at {path}: run `issuer init` to create it, or fix database.url "
+                                       "(an absolute path is sqlite:////path/issuer.db, four slashes)")
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.engine = make_engine(url, echo)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql"
         self._writer = self.engine.execution_options(issuer_write=True)
@@ -192,6 +227,18 @@ class Store:
             with self._writer.begin() as conn:
                 yield conn
 
+    def require_schema(self) -> None:
+        """Refuse a database that `issuer init` has not set up (or set up for another schema version)."""
+        found = None
+        if inspect(self.engine).has_table(meta.name):
+            with self.read() as conn:
+                found = conn.execute(meta.select().where(meta.c.key == "schema_version")).first()
+        if found is None:
+            raise StorageError("the database has no issuer schema: run `issuer init` to set it up, or fix "
+                               "database.url")
+        if found.value != SCHEMA_VERSION:
+            raise StorageError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
+
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
         with self.write() as conn:
@@ -199,7 +246,7 @@ class Store:
             if found is None:
                 conn.execute(meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
             elif found.value != SCHEMA_VERSION:
-                raise RuntimeError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
+                raise StorageError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
 
     def insert_or_ignore(self, table: Table):
         """INSERT … ON CONFLICT DO NOTHING for this backend."""

@@ -83,7 +83,7 @@ class Issuer:
         # account id, and the issuer puts it in `aud` by default.
         self.guard = f"{unique('guard')}.{self.near.root.account_id}"
         self.settings = fast_settings(self.db_url, issuer={"url": self.url, "guard_account": self.guard}, **sections)
-        self.service = IssuerService(self.settings, clock=self.clock, secret=MASTER_SECRET)
+        self.service = IssuerService(self.settings, clock=self.clock, secret=MASTER_SECRET, initialise=True)
         self.server = LiveServer(create_app(service=self.service), port=self.port)
         self.owner = None
 
