@@ -201,10 +201,12 @@ class KeyManager:
 
     def _open(self, blob: bytes, kid: str, alg: str) -> bytes:
         """The private key's DER; on failure the ring is re-read once (a rotation may have happened)."""
+        ring = self.box
         try:
-            return self.box.open(blob, kid.encode(), _aad(kid, alg))
+            return ring.open(blob, kid.encode(), _aad(kid, alg))
         except MasterSecretError:
-            if not self.reload_ring():
+            self.reload_ring()
+            if self.box is ring:  # nothing new, not even from a concurrent reload
                 raise
         return self.box.open(blob, kid.encode(), _aad(kid, alg))
 
