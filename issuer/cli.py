@@ -34,30 +34,24 @@ import getpass
 import json
 import os
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import serving
 from .accounts import AccountError, Accounts
 from .audit import Audit
 from .clock import Clock
 from .config import ConfigError, Settings, load_settings, mask_url_password, master_secrets
-from .metrics import MULTIPROCESS_ENV
 from .observability import logging_config
 from .passwords import PasswordPolicyError, Passwords
 from .ratelimit import DatabaseRateLimiter, bucket_name
 from .secrets_box import MasterSecretError, open_ring
 from .signing_keys import KeyError_, KeyInfo, KeyManager
 from .storage import Store, StorageError
-
-
-# In-flight requests get this long to finish after SIGTERM/SIGINT before the worker stops anyway.
-GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
 class CliError(Exception):
@@ -167,8 +161,6 @@ def _audit(ctx: Context, event: str, **fields) -> None:
 
 
 def cmd_serve(ctx: Context) -> None:
-    import uvicorn
-
     from .service import IssuerService
 
     args, settings = ctx.args, ctx.settings
@@ -187,21 +179,10 @@ def cmd_serve(ctx: Context) -> None:
               "(and list it in server.trusted_proxies) or pass --ssl-certfile/--ssl-keyfile", file=sys.stderr)
     if args.config:
         os.environ["ISSUER_CONFIG"] = str(Path(args.config).resolve())
-    workers = args.workers or settings.server.workers
-    metrics_dir = None
-    if workers > 1 and not os.environ.get(MULTIPROCESS_ENV):
-        # Every worker writes its metrics here; /metrics, answered by any one of them, adds them all up.
-        metrics_dir = tempfile.mkdtemp(prefix="issuer-metrics-")
-        os.environ[MULTIPROCESS_ENV] = metrics_dir
-    try:
-        uvicorn.run("issuer.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                    ssl_certfile=certfile, ssl_keyfile=keyfile, proxy_headers=False, server_header=False,
-                    log_level=args.log_level, log_config=logging_config(args.log_level, args.log_format),
-                    timeout_keep_alive=5, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-                    h11_max_incomplete_event_size=16 * 1024)
-    finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    serving.serve(host=host, port=port, workers=args.workers or settings.server.workers, ssl_certfile=certfile,
+                  ssl_keyfile=keyfile, proxy_headers=False, server_header=False, log_level=args.log_level,
+                  log_config=logging_config(args.log_level, args.log_format), timeout_keep_alive=5,
+                  h11_max_incomplete_event_size=16 * 1024)
 
 
 def cmd_init(ctx: Context) -> None:

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import metrics
 from ..observability import REQUEST_ID_HEADER, accept_request_id, reset_request_id, set_request_id
+from ..serving import DRAINING
 
 PUBLIC_CACHEABLE = ("/.well-known/jwks.json", "/.well-known/openid-configuration")
 
@@ -40,7 +41,10 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER.encode()]
-                message = {**message, "headers": headers + [(REQUEST_ID_HEADER.encode(), request_id.encode())]}
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                if DRAINING.is_set():  # shutting down: the client's next request goes elsewhere
+                    headers = [h for h in headers if h[0].lower() != b"connection"] + [(b"connection", b"close")]
+                message = {**message, "headers": headers}
             await send(message)
 
         try:

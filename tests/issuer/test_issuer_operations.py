@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -358,3 +359,61 @@ def test_an_operator_can_lift_a_login_lockout(tmp_path, cli_env):
     assert unlocked.returncode == 0 and "login lockout lifted" in unlocked.stdout, unlocked.stderr
     assert service.login("Alice", PASSWORD, "192.0.2.1").subject
     service.close()
+
+
+# --------------------------------------------------------------------------- shutdown
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_lets_in_flight_requests_finish(tmp_path, workers):
+    """Requests inside the service when SIGTERM arrives are answered; new connections are refused after."""
+    inflight = tmp_path / "inflight"
+    inflight.mkdir()
+    served = ServedIssuer(tmp_path, GENEROUS_LIMITS + '[authorization]\nhook = "slow_hook:hold"\n', workers=workers)
+    served.env["PYTHONPATH"] += os.pathsep + str(Path(__file__).resolve().parent)
+    served.env["ISSUER_TEST_INFLIGHT_DIR"] = str(inflight)
+    with served:
+        token = served.access_token()
+        answers: list = []
+
+        def one(nonce: int) -> None:
+            try:
+                answers.append(httpx.post(served.url + "/v1/tokens", headers=bearer(token), timeout=60,
+                                          json={"transaction_hex": transfer(nonce=nonce).hex()}).status_code)
+            except httpx.HTTPError as err:
+                answers.append(type(err).__name__)
+
+        threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(list(inflight.iterdir())) < 8:
+            assert time.monotonic() < deadline, "the requests did not all reach the service"
+            time.sleep(0.02)
+        served.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while True:  # the service stops listening (after the workers' drain) before it exits
+            try:
+                httpx.get(served.url + "/healthz", timeout=5)
+            except (httpx.ConnectError, httpx.ReadError):  # refused, or reset while the listener closed
+                break
+            assert time.monotonic() < deadline, "still accepting connections 30 s after SIGTERM"
+            time.sleep(0.05)
+        for thread in threads:
+            thread.join()
+        # uvicorn re-raises the signal once it has shut down, so a clean stop ends "killed by SIGTERM".
+        assert served.process.wait(timeout=60) in (0, -signal.SIGTERM)
+    assert answers == [200] * 8
+
+
+def test_sigterm_under_load_with_two_workers_drops_nothing_accepted(tmp_path):
+    """Under load, nothing the service accepted fails; clients meet refused connections, not server errors."""
+    with ServedIssuer(tmp_path, GENEROUS_LIMITS, workers=2) as served:
+        load = LoadLoop(served.url, served.access_token(), clients=8)
+        with load:
+            load.wait_for(lambda: load.ok >= 50)
+            served.process.send_signal(signal.SIGTERM)
+            assert served.process.wait(timeout=60) in (0, -signal.SIGTERM)
+    dropped = [f for f in load.failures if f != "ConnectError"]
+    assert dropped == [], f"{len(dropped)} requests dropped: {dropped[:8]}"
+    assert "ConnectError" in load.failures
