@@ -234,13 +234,20 @@ def _chain_check(ctx: Context, info: KeyInfo) -> Optional[str]:
     if not (args.guard and args.rpc):
         raise CliError("say where the guard is (--guard ID --rpc URL) so the switch can be checked against it, "
                        "or pass --skip-chain-check if you have checked yourself")
-    from .chain import ChainError, guard_trusts
+    from . import chain
     try:
-        trusted, note = guard_trusts(args.rpc, args.guard, info.jwk)
-    except ChainError as err:
+        trusted, note, problem = chain.guard_trusts(args.rpc, args.guard, info.jwk)
+    except chain.ChainError as err:
         raise CliError(f"cannot check the guard: {err}") from None
     if not trusted:
-        raise CliError(f"not switching: {note}; run: {_guardctl_add(ctx, info.kid)}")
+        remedies = {
+            chain.MISSING: _guardctl_add(ctx, info.kid),
+            chain.OTHER_KID: f"{_guardctl_remove(ctx, '<the kid it holds>')}, then {_guardctl_add(ctx, info.kid)}",
+            chain.OUTSIDE_WINDOW: (f"{_guardctl_remove(ctx, info.kid)}, then {_guardctl_add(ctx, info.kid)} "
+                                   "(a validity window that includes the chain's time)"),
+            chain.PAUSED: f"guardctl --guard {args.guard} unpause (once only trusted keys are on the guard)",
+        }
+        raise CliError(f"not switching: {note}; run: {remedies[problem]}")
     return note
 
 
