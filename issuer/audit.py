@@ -37,8 +37,7 @@ class Audit:
         if conn is not None:
             conn.execute(self._insert, row)
         else:
-            with self.store.write() as connection:
-                connection.execute(self._insert, row)
+            self.store.write_one(self._insert, row)
         if self.to_log:
             fields = {key: value for key, value in row.items() if value is not None}
             log.info("audit %s", json.dumps(fields, sort_keys=True), extra={"audit": fields})

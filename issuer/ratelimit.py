@@ -87,10 +87,9 @@ class DatabaseRateLimiter(RateLimiter):
 
     def _add(self, bucket: str, window_seconds: int, start: int, amount: int) -> int:
         key = self._key(bucket, window_seconds)
-        with self.store.write() as conn:
-            count = conn.execute(self._increment, {"key": key, "start": start, "amount": amount}).scalar_one()
-            if random.random() < PRUNE_PROBABILITY:
-                conn.execute(self._prune, {"before": start - KEEP_SECONDS})
+        (count,), = self.store.write_one(self._increment, {"key": key, "start": start, "amount": amount})
+        if random.random() < PRUNE_PROBABILITY:
+            self.store.write_one(self._prune, {"before": start - KEEP_SECONDS})
         return count
 
     def clear(self, bucket: str) -> int:

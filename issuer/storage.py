@@ -6,7 +6,10 @@ kept here and is small:
 - SQLite: foreign keys on, WAL journal, a busy timeout, and write
   transactions opened with `BEGIN IMMEDIATE` (so two writers queue instead of
   one failing with "database is locked" when it upgrades a read lock);
-- PostgreSQL (psycopg 3): `postgresql://` URLs are given the psycopg driver.
+- PostgreSQL (psycopg 3): `postgresql://` URLs are given the psycopg driver;
+  reads and single-statement writes run in autocommit (one round trip each,
+  instead of BEGIN, statement, COMMIT): under PostgreSQL's READ COMMITTED a
+  transaction gives separate statements no common snapshot anyway.
 
 Atomic steps rely only on what both engines do the same way: a conditional
 `UPDATE … WHERE used_at IS NULL` and its row count (refresh-token rotation),
@@ -144,6 +147,10 @@ def sqlite_file(url: str):
     return Path(database).resolve()
 
 
+def _returns_rows(statement) -> bool:
+    return bool(getattr(statement, "_returning", None))
+
+
 def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// get the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -165,7 +172,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine, in_memory)
         return engine
-    return create_engine(url, echo=echo, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    # No pre-ping: it is a round trip on every checkout. A connection that died with the server fails one
+    # request (503), and SQLAlchemy then drops every older connection of the pool.
+    return create_engine(url, echo=echo, pool_size=8, max_overflow=16)
 
 
 def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
@@ -208,14 +217,30 @@ class Store:
         self.engine = make_engine(url, echo)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql"
         self._writer = self.engine.execution_options(issuer_write=True)
+        self._autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.dialect == "postgresql" else None)
         # SQLite has one writer at a time. Queueing this process's writers on a lock costs
         # nothing, where letting them collide makes SQLite's busy handler sleep (1, 2, 5 … 100 ms).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                yield conn
+            return
         with self.engine.begin() as conn:
             yield conn
+
+    def write_one(self, statement, parameters=None):
+        """One write statement, atomic on its own; returns its result with the rows fetched."""
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                return conn.execute(statement, parameters).all() if _returns_rows(statement) else \
+                    conn.execute(statement, parameters)
+        with self.write() as conn:
+            result = conn.execute(statement, parameters)
+            return result.all() if _returns_rows(statement) else result
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
