@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -417,3 +418,64 @@ def test_sigterm_under_load_with_two_workers_drops_nothing_accepted(tmp_path):
     dropped = [f for f in load.failures if f != "ConnectError"]
     assert dropped == [], f"{len(dropped)} requests dropped: {dropped[:8]}"
     assert "ConnectError" in load.failures
+
+
+# --------------------------------------------------------------------------- back up and restore
+
+
+def _restored_service_works(env: dict, kid: str) -> None:
+    listed = issuer_cli(env, "--json", "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert [key["kid"] for key in json.loads(listed.stdout)["keys"]] == [kid]
+    users = issuer_cli(env, "users", "list")
+    assert users.stdout.startswith("alice:"), users.stderr
+
+
+def _seed(env: dict) -> str:
+    assert issuer_cli(env, "init").returncode == 0
+    added = subprocess.run([sys.executable, "-m", "issuer", "users", "add", "alice", "--password-stdin"], env=env,
+                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    return json.loads(issuer_cli(env, "--json", "keys", "list").stdout)["keys"][0]["kid"]
+
+
+def test_backup_and_restore_sqlite(tmp_path, cli_env):
+    """Operations → Back up / Restore, with the sqlite3 command the README gives."""
+    sqlite3 = shutil.which("sqlite3")
+    if sqlite3 is None:
+        pytest.skip("the sqlite3 command is not installed")
+    live, backup = tmp_path / "live" / "issuer.db", tmp_path / "backups" / "issuer.db"
+    live.parent.mkdir()
+    backup.parent.mkdir()
+    env = {**cli_env, "ISSUER__DATABASE__URL": f"sqlite:///{live}",
+           "ISSUER__AUTH__PASSWORD__ARGON2_MEMORY_KIB": "8192", "ISSUER__AUTH__PASSWORD__ARGON2_TIME_COST": "1"}
+    kid = _seed(env)
+    subprocess.run([sqlite3, str(live), f".backup '{backup}'"], check=True, timeout=60)
+    for path in live.parent.iterdir():  # the disk is lost
+        path.unlink()
+    subprocess.run(["install", "-m", "600", str(backup), str(live)], check=True)
+    assert stat.S_IMODE(live.stat().st_mode) == 0o600
+    _restored_service_works(env, kid)
+    # The backup alone is no key: another master secret opens nothing.
+    other = issuer_cli({**env, "ISSUER_MASTER_SECRET": NEW_SECRET}, "keys", "list")
+    assert other.returncode == 1 and "master secret is not the one" in other.stderr
+
+
+def test_backup_and_restore_postgres(tmp_path, cli_env, postgres_server, postgres_url):
+    """Operations → Back up / Restore with pg_dump and pg_restore."""
+    from postgres_server import create_database, drop_database
+
+    env = {**cli_env, "ISSUER__DATABASE__URL": postgres_url,
+           "ISSUER__AUTH__PASSWORD__ARGON2_MEMORY_KIB": "8192", "ISSUER__AUTH__PASSWORD__ARGON2_TIME_COST": "1"}
+    kid = _seed(env)
+    dump = tmp_path / "issuer.dump"
+    libpq = {**os.environ, "PGPASSWORD": postgres_server.password}
+    target = ["--host", postgres_server.host, "--port", str(postgres_server.port), "--username", postgres_server.user]
+    name = postgres_url.rsplit("/", 1)[1]
+    subprocess.run([str(postgres_server.bin_dir / "pg_dump"), *target, "--format=custom", f"--file={dump}", name],
+                   env=libpq, check=True, timeout=120)
+    drop_database(postgres_server, name)  # the database is lost
+    create_database(postgres_server, name)
+    subprocess.run([str(postgres_server.bin_dir / "pg_restore"), *target, "--clean", "--if-exists",
+                    f"--dbname={name}", str(dump)], env=libpq, check=True, timeout=120)
+    _restored_service_works(env, kid)
