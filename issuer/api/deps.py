@@ -1,4 +1,8 @@
-"""Named dependencies of the routes: what each endpoint needs, resolved per request."""
+"""Named dependencies of the routes: what each endpoint needs, resolved per request.
+
+The ones that never block are `async def`: FastAPI runs a plain `def` dependency in its thread pool,
+a thread hop per dependency per request; `current_principal` reads the database and stays `def`.
+"""
 from __future__ import annotations
 
 import ipaddress
@@ -20,11 +24,11 @@ bearer_scheme = HTTPBearer(auto_error=False, description="A built-in access toke
                                                          "OpenID Connect ID token")
 
 
-def get_service(request: Request) -> IssuerService:
+async def get_service(request: Request) -> IssuerService:
     return request.app.state.service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.service.settings
 
 
@@ -58,25 +62,25 @@ def client_address(request: Request, trusted_proxies: list) -> str:
     return peer
 
 
-def get_client_ip(request: Request) -> str:
+async def get_client_ip(request: Request) -> str:
     return client_address(request, request.app.state.trusted_proxies)
 
 
 ClientIp = Annotated[str, Depends(get_client_ip)]
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMedia("unsupported_media_type", "send the body as application/json")
 
 
-def password_auth_enabled(settings: CurrentSettings) -> None:
+async def password_auth_enabled(settings: CurrentSettings) -> None:
     if not settings.auth.password.enabled:
         raise NotFound("not_found", "built-in accounts are disabled on this issuer")
 
 
-def bearer_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer_scheme)) -> Optional[str]:
+async def bearer_token(credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer_scheme)) -> Optional[str]:
     return credentials.credentials if credentials is not None else None
 
 
