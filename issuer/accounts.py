@@ -30,6 +30,7 @@ from guard_core import values
 
 from .clock import Clock
 from .config import PasswordAuthSection
+from .errors import NotAuthenticated
 from .passwords import Passwords
 from .storage import Store, access_tokens, refresh_tokens, session_families, users
 
@@ -37,16 +38,6 @@ ACCESS_PREFIX = "fa_at_"
 REFRESH_PREFIX = "fa_rt_"
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 MAX_SUBJECT_BYTES = 256
-
-
-class AuthError(Exception):
-    """Authentication failed: HTTP status, a stable code, a message safe to show."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 class AccountError(ValueError):
@@ -209,8 +200,8 @@ class Accounts:
         return TokenPair(access, access_expires - now, refresh, refresh_expires - now, subject)
 
     def login(self, username: str, password: str) -> TokenPair:
-        """A new session family, or AuthError(401) with one message for every way it can fail."""
-        failure = AuthError(401, "invalid_credentials", "invalid username or password")
+        """A new session family, or NotAuthenticated with one message for every way it can fail."""
+        failure = NotAuthenticated("invalid_credentials", "invalid username or password")
         with self.store.read() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
         if row is None:
@@ -241,15 +232,15 @@ class Accounts:
                 .select_from(refresh_tokens.join(session_families).join(users))
                 .where(refresh_tokens.c.token_hash == hashed)).first()
             if row is None:
-                raise AuthError(401, "invalid_refresh_token", "unknown refresh token")
+                raise NotAuthenticated("invalid_refresh_token", "unknown refresh token")
             if row.revoked_at is not None:
-                raise AuthError(401, "session_revoked", "this session was revoked; log in again")
+                raise NotAuthenticated("session_revoked", "this session was revoked; log in again")
             if row.used_at is not None:
                 reused = True
             elif row.expires_at <= now or row.family_expires_at <= now:
-                raise AuthError(401, "refresh_token_expired", "the refresh token expired; log in again")
+                raise NotAuthenticated("refresh_token_expired", "the refresh token expired; log in again")
             elif row.disabled:
-                raise AuthError(401, "invalid_refresh_token", "unknown refresh token")
+                raise NotAuthenticated("invalid_refresh_token", "unknown refresh token")
             else:
                 spent = conn.execute(update(refresh_tokens)
                                      .where(refresh_tokens.c.token_hash == hashed, refresh_tokens.c.used_at.is_(None))
@@ -259,7 +250,7 @@ class Accounts:
                 reused = True  # spent by a concurrent request a moment ago
             if reused:
                 self._revoke_family(conn, row.family_id, "refresh_token_reuse")
-        raise AuthError(401, "refresh_token_reused",
+        raise NotAuthenticated("refresh_token_reused",
                         "this refresh token was already used: the whole session was revoked; log in again")
 
     def authenticate_access(self, access_token: str) -> Principal:
@@ -267,11 +258,11 @@ class Accounts:
         with self.store.read() as conn:
             row = conn.execute(self._select_access, {"token_hash": token_hash(access_token)}).first()
         if row is None or row.disabled:
-            raise AuthError(401, "invalid_token", "unknown access token")
+            raise NotAuthenticated("invalid_token", "unknown access token")
         if row.revoked_at is not None:
-            raise AuthError(401, "session_revoked", "this session was revoked; log in again")
+            raise NotAuthenticated("session_revoked", "this session was revoked; log in again")
         if row.expires_at <= now or row.family_expires_at <= now:
-            raise AuthError(401, "token_expired", "the access token expired; refresh it")
+            raise NotAuthenticated("token_expired", "the access token expired; refresh it")
         return Principal(subject=row.subject, method="password", user_id=row.id, family_id=row.family_id,
                          near_account=row.near_account_id)
 

@@ -37,10 +37,10 @@ class Audit:
         if conn is not None:
             conn.execute(self._insert, row)
         else:
-            with self.store.write() as connection:
-                connection.execute(self._insert, row)
+            self.store.write_one(self._insert, row)
         if self.to_log:
-            log.info(json.dumps({key: value for key, value in row.items() if value is not None}, sort_keys=True))
+            fields = {key: value for key, value in row.items() if value is not None}
+            log.info("audit %s", json.dumps(fields, sort_keys=True), extra={"audit": fields})
 
     def tail(self, limit: int = 50, subject: Optional[str] = None, event: Optional[str] = None) -> list[dict]:
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)

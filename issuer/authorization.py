@@ -41,7 +41,7 @@ from guard_core import policy as guard_policy, policy_check, txdecode
 
 from .accounts import Principal
 from .config import ConfigError, Settings
-from .errors import ApiError
+from .errors import Failed, Invalid, Refused, TooLarge
 
 RESERVED_CLAIMS = ("iss", "sub", "iat", "nbf", "exp", "jti", "fatxn", "aud")
 Hook = Callable[["IssueContext"], Optional[str]]
@@ -124,33 +124,33 @@ class Authorizer:
     def decode(self, transaction: bytes) -> dict:
         limit = self.settings.authorization.max_transaction_bytes
         if len(transaction) > limit:
-            raise ApiError(413, "transaction_too_large", f"the transaction is {len(transaction)} bytes; "
+            raise TooLarge("transaction_too_large", f"the transaction is {len(transaction)} bytes; "
                                                          f"at most {limit} are accepted")
         decoded, error = txdecode.decode_payload(transaction)
         if decoded is None:
-            raise ApiError(422, "undecodable_transaction",
+            raise Invalid("undecodable_transaction",
                            f"the bytes are not a NEAR Transaction or DelegateAction (Borsh): {error}")
         return decoded
 
     def check(self, context: IssueContext) -> None:
         if "*" not in self.allowed_subjects and context.principal.subject not in self.allowed_subjects:
-            raise ApiError(403, "subject_not_allowed", "this subject may not request tokens")
+            raise Refused("subject_not_allowed", "this subject may not request tokens")
         if self.policy is not None:
             reason = policy_check.check_payload(self.policy, dict(context.claims), context.decoded)
             if reason is not None:
-                raise ApiError(403, "policy_violation", reason)
+                raise Refused("policy_violation", reason)
         if self.custom_rule is not None:
             reason = self.custom_rule(dict(context.claims), list(context.transaction), None)
             if reason is not None:
-                raise ApiError(403, "custom_rule_refused",
+                raise Refused("custom_rule_refused",
                                reason if isinstance(reason, str) and reason else "Custom claims rejected")
         for hook in self.hooks:
             reason = hook(context)
             if reason is not None:
-                raise ApiError(403, "hook_refused", str(reason)[:200] or "refused by the integrator's rules")
+                raise Refused("hook_refused", str(reason)[:200] or "refused by the integrator's rules")
         for name in context.extra_claims:
             if name in RESERVED_CLAIMS or (self.signer_claim is not None and name == self.signer_claim):
-                raise ApiError(500, "hook_error", "an authorization hook tried to set a registered claim")
+                raise Failed("hook_error", "an authorization hook tried to set a registered claim")
 
 
 def guard_custom_rule(module_name: str):

@@ -58,22 +58,27 @@ def _material(key: dict):
     return ("EdDSA", tuple(key["x"])) if key.get("alg") == "EdDSA" else ("RS256", tuple(key["n"]))
 
 
-def guard_trusts(rpc_url: str, guard: str, jwk: dict) -> tuple[bool, str]:
-    """(True, note) when the guard holds this key (and is not paused); else (False, why)."""
+# What stands in the way of a switch, so the caller can name the one command that fixes it.
+MISSING, OTHER_KID, OUTSIDE_WINDOW, PAUSED = "missing", "other_kid", "outside_window", "paused"
+
+
+def guard_trusts(rpc_url: str, guard: str, jwk: dict) -> tuple[bool, str, str | None]:
+    """(True, note, None) when the guard holds this key and is not paused; else (False, why, which problem)."""
     wanted = guard_key_from_jwk(jwk)
     stored = view(rpc_url, guard, "get_public_keys")
     matching = [key for key in stored if isinstance(key, dict) and _material(key) == _material(wanted)]
     if not matching:
-        return False, f"{guard} does not hold key {jwk['kid']} yet"
+        return False, f"{guard} does not hold key {jwk['kid']} yet", MISSING
     key = matching[0]
     if key.get("kid") not in (None, jwk["kid"]):
-        return False, f"{guard} holds this key under kid {key.get('kid')!r}, not {jwk['kid']!r}"
+        return False, f"{guard} holds this key under kid {key.get('kid')!r}, not {jwk['kid']!r}", OTHER_KID
     if not guard_keys.is_active(key, block_time(rpc_url)):
-        return False, f"{guard} holds key {jwk['kid']}, but outside its validity window at the chain's time"
+        return (False, f"{guard} holds key {jwk['kid']}, but outside its validity window at the chain's time",
+                OUTSIDE_WINDOW)
     try:
         paused = view(rpc_url, guard, "is_paused")
     except ChainError:
         paused = False
     if paused:
-        return False, f"{guard} is paused"
-    return True, f"{guard} holds key {jwk['kid']}"
+        return False, f"{guard} is paused", PAUSED
+    return True, f"{guard} holds key {jwk['kid']}", None

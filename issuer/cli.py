@@ -13,21 +13,23 @@
     keys revoke KID             emergency: stop signing with and publishing KID now
     keys rotate                 the next step of a normal rotation (generate → activate → retire), one per run
     keys jwks                   print the JWKS
-    keys rewrap --new-secret-env VAR   re-encrypt every private key under a new master secret
+    keys rewrap [--new-secret-env VAR] re-encrypt every private key under the ring's current master secret
     users add USERNAME [--subject S] [--near-account A] [--password-stdin]
     users list | disable USERNAME | enable USERNAME | passwd USERNAME | revoke-sessions USERNAME
     users set-account USERNAME (ACCOUNT | --clear)
+    users unlock USERNAME       lift a login lockout (failed-login counter) now
     audit tail [--limit N] [--subject S] [--event E]
     prune                       delete expired sessions and old rate-limit counters
 
 Passwords are never command-line arguments: they are asked for on a terminal,
-or read as one line from stdin with --password-stdin. Exit codes: 0 success,
-1 error, 2 usage error.
+or read as one line from stdin with --password-stdin. Every failure, the
+database's included, is one `issuer: error:` line. Only `init` creates a
+database; the other commands refuse one that is missing or empty. Exit codes:
+0 success, 1 error, 2 usage error.
 """
 from __future__ import annotations
 
 import argparse
-import copy
 import getpass
 import json
 import os
@@ -37,14 +39,19 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import serving
 from .accounts import AccountError, Accounts
 from .audit import Audit
 from .clock import Clock
-from .config import ConfigError, Settings, load_settings, master_secret
+from .config import ConfigError, Settings, load_settings, mask_url_password, master_secrets
+from .observability import logging_config
 from .passwords import PasswordPolicyError, Passwords
-from .secrets_box import MasterSecretError, open_box
+from .ratelimit import DatabaseRateLimiter, bucket_name
+from .secrets_box import MasterSecretError, open_ring
 from .signing_keys import KeyError_, KeyInfo, KeyManager
-from .storage import Store
+from .storage import Store, StorageError
 
 
 class CliError(Exception):
@@ -74,15 +81,20 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(self.settings.database.url, self.settings.database.echo)
-            self._store.create_schema()
+            creating = self.args.handler is cmd_init
+            self._store = Store(self.settings.database.url, self.settings.database.echo, create=creating)
+            if creating:
+                self._store.create_schema()
+            else:
+                self._store.require_schema()
         return self._store
 
     @property
     def keys(self) -> KeyManager:
         if self._keys is None:
-            box = open_box(self.store, master_secret(self.settings), self.settings.keys.scrypt_n)
-            self._keys = KeyManager(self.store, box, self.settings, self.clock)
+            secrets = master_secrets(self.settings)  # a missing secret is said before a missing database
+            ring = open_ring(self.store, secrets, self.settings.keys.scrypt_n)
+            self._keys = KeyManager(self.store, ring, self.settings, self.clock)
         return self._keys
 
     @property
@@ -149,8 +161,6 @@ def _audit(ctx: Context, event: str, **fields) -> None:
 
 
 def cmd_serve(ctx: Context) -> None:
-    import uvicorn
-
     from .service import IssuerService
 
     args, settings = ctx.args, ctx.settings
@@ -169,13 +179,10 @@ def cmd_serve(ctx: Context) -> None:
               "(and list it in server.trusted_proxies) or pass --ssl-certfile/--ssl-keyfile", file=sys.stderr)
     if args.config:
         os.environ["ISSUER_CONFIG"] = str(Path(args.config).resolve())
-    # uvicorn's own logging, plus the issuer's loggers (the audit lines among them) on the same handler.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["issuer"] = {"handlers": ["default"], "level": args.log_level.upper(), "propagate": False}
-    uvicorn.run("issuer.app:app_from_environment", factory=True, host=host, port=port,
-                workers=args.workers or settings.server.workers, ssl_certfile=certfile, ssl_keyfile=keyfile,
-                proxy_headers=False, server_header=False, log_level=args.log_level, log_config=log_config,
-                timeout_keep_alive=5, h11_max_incomplete_event_size=16 * 1024)
+    serving.serve(host=host, port=port, workers=args.workers or settings.server.workers, ssl_certfile=certfile,
+                  ssl_keyfile=keyfile, proxy_headers=False, server_header=False, log_level=args.log_level,
+                  log_config=logging_config(args.log_level, args.log_format), timeout_keep_alive=5,
+                  h11_max_incomplete_event_size=16 * 1024)
 
 
 def cmd_init(ctx: Context) -> None:
@@ -227,13 +234,20 @@ def _chain_check(ctx: Context, info: KeyInfo) -> Optional[str]:
     if not (args.guard and args.rpc):
         raise CliError("say where the guard is (--guard ID --rpc URL) so the switch can be checked against it, "
                        "or pass --skip-chain-check if you have checked yourself")
-    from .chain import ChainError, guard_trusts
+    from . import chain
     try:
-        trusted, note = guard_trusts(args.rpc, args.guard, info.jwk)
-    except ChainError as err:
+        trusted, note, problem = chain.guard_trusts(args.rpc, args.guard, info.jwk)
+    except chain.ChainError as err:
         raise CliError(f"cannot check the guard: {err}") from None
     if not trusted:
-        raise CliError(f"not switching: {note}; run: {_guardctl_add(ctx, info.kid)}")
+        remedies = {
+            chain.MISSING: _guardctl_add(ctx, info.kid),
+            chain.OTHER_KID: f"{_guardctl_remove(ctx, '<the kid it holds>')}, then {_guardctl_add(ctx, info.kid)}",
+            chain.OUTSIDE_WINDOW: (f"{_guardctl_remove(ctx, info.kid)}, then {_guardctl_add(ctx, info.kid)} "
+                                   "(a validity window that includes the chain's time)"),
+            chain.PAUSED: f"guardctl --guard {args.guard} unpause (once only trusted keys are on the guard)",
+        }
+        raise CliError(f"not switching: {note}; run: {remedies[problem]}")
     return note
 
 
@@ -325,14 +339,25 @@ def cmd_keys_jwks(ctx: Context) -> None:
 
 def cmd_keys_rewrap(ctx: Context) -> None:
     name = ctx.args.new_secret_env
-    value = os.environ.get(name, "")
-    if len(value.encode()) < 32:
-        raise CliError(f"{name} must hold the new master secret (at least 32 characters)")
-    count = ctx.keys.rewrap(value.encode())
+    new_secret = None
+    if name:
+        value = os.environ.get(name, "")
+        if len(value.encode()) < 32:
+            raise CliError(f"{name} must hold the new master secret (at least 32 characters)")
+        new_secret = value.encode()
+    keys = ctx.keys
+    count = keys.rewrap(new_secret)
     _audit(ctx, "keys_rewrapped", detail=f"{count} keys")
-    ctx.out.result({"rewrapped": count},
-                   f"{count} private keys re-encrypted; set {ctx.settings.keys.master_secret_env} to the new "
-                   "secret before the next start")
+    section = ctx.settings.keys
+    if section.master_secret_file:
+        where = f"keep only the current secret in {section.master_secret_file}"
+    else:
+        where = f"leave only {section.master_secret_env} (the new secret) set and unset {section.previous_master_secret_env}"
+    note = ("instances that hold the new secret in their ring keep serving; now "
+            f"{where}; instances still running with only the old secret keep signing with the key they have "
+            "open but cannot open a new key: restart them with the new secret")
+    ctx.out.result({"rewrapped": count, "next": note}, f"{count} private keys re-encrypted under the current "
+                   f"master secret\nnext: {note}")
 
 
 def _user_text(user: dict) -> str:
@@ -391,6 +416,14 @@ def cmd_users_revoke_sessions(ctx: Context) -> None:
     ctx.out.result({"revoked": count}, f"{count} sessions revoked")
 
 
+def cmd_users_unlock(ctx: Context) -> None:
+    user = ctx.accounts.get_user(ctx.args.username)
+    cleared = DatabaseRateLimiter(ctx.store, ctx.clock).clear(bucket_name("login:fail", user["username"].lower()))
+    _audit(ctx, "user_unlocked", subject=user["subject"], detail=f"username={user['username']}")
+    ctx.out.result({"user": user, "cleared_windows": cleared},
+                   f"{user['username']}: login lockout lifted ({cleared} failure counters cleared)")
+
+
 def cmd_audit_tail(ctx: Context) -> None:
     rows = ctx.audit.tail(ctx.args.limit, ctx.args.subject, ctx.args.event)
     lines = []
@@ -422,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-certfile")
     serve.add_argument("--ssl-keyfile")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--log-format", default="text", choices=["text", "json"],
+                       help="json: one JSON object per line (ts, level, logger, message, request_id, audit)")
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("init", help="create the schema and a first active key").set_defaults(handler=cmd_init)
@@ -463,9 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--guard", help="the guard's account (only used in the printed guardctl commands)")
     revoke.set_defaults(handler=cmd_keys_revoke)
     keys.add_parser("jwks", help="print the JWKS").set_defaults(handler=cmd_keys_jwks)
-    rewrap = keys.add_parser("rewrap", help="re-encrypt the private keys under a new master secret")
-    rewrap.add_argument("--new-secret-env", required=True, metavar="VAR",
-                        help="environment variable holding the new secret")
+    rewrap = keys.add_parser("rewrap", help="re-encrypt the private keys under the current master secret")
+    rewrap.add_argument("--new-secret-env", metavar="VAR",
+                        help="environment variable holding a new secret to put in front of the ring first")
     rewrap.set_defaults(handler=cmd_keys_rewrap)
 
     users = commands.add_parser("users", help="built-in accounts").add_subparsers(dest="sub", required=True)
@@ -478,7 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="every user").set_defaults(handler=cmd_users_list)
     for name, handler, help_text in (("disable", cmd_users_disable, "disable and revoke every session"),
                                      ("enable", cmd_users_enable, "enable again"),
-                                     ("revoke-sessions", cmd_users_revoke_sessions, "log the user out everywhere")):
+                                     ("revoke-sessions", cmd_users_revoke_sessions, "log the user out everywhere"),
+                                     ("unlock", cmd_users_unlock, "lift a login lockout now")):
         command = users.add_parser(name, help=help_text)
         command.add_argument("username")
         command.set_defaults(handler=handler)
@@ -503,6 +539,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def database_failure(err: SQLAlchemyError, ctx: Optional[Context]) -> str:
+    """One line for a database failure: which database (password masked) and the driver's first line."""
+    reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+    where = mask_url_password(ctx.settings.database.url) if ctx is not None else "the database"
+    return f"database {where}: {reason[0] if reason else type(err).__name__}"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -511,8 +554,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         ctx = Context(args)
         args.handler(ctx)
         return 0
-    except (CliError, ConfigError, KeyError_, AccountError, PasswordPolicyError, MasterSecretError) as err:
+    except (CliError, ConfigError, KeyError_, AccountError, PasswordPolicyError, MasterSecretError,
+            StorageError) as err:
         print(f"issuer: error: {err}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as err:
+        print(f"issuer: error: {database_failure(err, ctx)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -10,10 +10,14 @@ Sources, later ones winning:
    string), e.g. `ISSUER__DATABASE__URL=postgresql://…`,
    `ISSUER__SERVER__CORS_ALLOW_ORIGINS='["https://app.example"]'`.
 
-The master secret that encrypts the signing keys at rest is never read from
-the file: only from the environment variable named by
-`keys.master_secret_env` (default `ISSUER_MASTER_SECRET`). A file that carries
-a secret-looking key is refused.
+The master secrets that encrypt the signing keys at rest are never read from
+the config file: they come from the environment variables named by
+`keys.master_secret_env` (default `ISSUER_MASTER_SECRET`, the current secret)
+and `keys.previous_master_secret_env` (default `ISSUER_MASTER_SECRET_PREVIOUS`,
+still accepted while a rotation is under way), or from `keys.master_secret_file`
+(one secret per line, the current one first; re-read by running instances when
+a key does not open). A config file that carries a secret-looking key, or a
+database URL with a password in it, is refused.
 """
 from __future__ import annotations
 
@@ -144,6 +148,11 @@ class TokensSection(_Section):
 
 class KeysSection(_Section):
     master_secret_env: str = "ISSUER_MASTER_SECRET"
+    # Accepted for reading (not for new encryption) while the master secret is being rotated.
+    previous_master_secret_env: str = "ISSUER_MASTER_SECRET_PREVIOUS"
+    # Instead of the environment: a file (mode 0600 or stricter) with one secret per line, the current
+    # one first. Running instances re-read it when a key does not open, so a rotation needs no restart.
+    master_secret_file: Optional[str] = None
     # Extra time after the longest token lifetime before a retired key leaves the JWKS
     # (covers a chain clock that lags the issuer's).
     retire_grace_seconds: int = Field(60, ge=0, le=86400)
@@ -342,6 +351,13 @@ def _check_no_secrets(data: Any, path: str = "") -> None:
             _check_no_secrets(item, f"{path}[{index}]")
 
 
+def _check_no_database_password(data: dict) -> None:
+    url = (data.get("database") or {}).get("url") if isinstance(data.get("database"), dict) else None
+    if isinstance(url, str) and re.search(r"://[^/@]*:[^/@]*@", url):
+        raise ConfigError("database.url: a password does not belong in the config file; set the URL with "
+                          "ISSUER__DATABASE__URL in the environment, or use PGPASSWORD / ~/.pgpass")
+
+
 def _set_path(data: dict, path: list[str], value: Any) -> None:
     for part in path[:-1]:
         existing = data.get(part)
@@ -415,18 +431,49 @@ def load_settings(path: Optional[str] = None, environ: Optional[dict[str, str]] 
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"config file {file_path} is not valid TOML: {err}") from None
         _check_no_secrets(data)
+        _check_no_database_password(data)
     return settings_from_dict(_merge(data, environment_overrides(environ)))
 
 
-def master_secret(settings: Settings, environ: Optional[dict[str, str]] = None) -> bytes:
-    """The master secret from the environment; at least 32 bytes."""
-    environ = os.environ if environ is None else environ
-    name = settings.keys.master_secret_env
-    value = environ.get(name)
-    if not value:
-        raise ConfigError(f"{name} is not set: the signing keys are encrypted under it "
-                          "(generate one with `issuer secret generate`)")
+MIN_SECRET_CHARS = 32
+
+
+def _checked_secret(value: str, where: str) -> bytes:
     raw = value.encode()
-    if len(raw) < 32:
-        raise ConfigError(f"{name} is too short: use at least 32 characters (e.g. `issuer secret generate`)")
+    if len(raw) < MIN_SECRET_CHARS:
+        raise ConfigError(f"{where} is too short: use at least {MIN_SECRET_CHARS} characters "
+                          "(e.g. `issuer secret generate`)")
     return raw
+
+
+def master_secret(settings: Settings, environ: Optional[dict[str, str]] = None) -> bytes:
+    """The current master secret (what new key blobs are encrypted under); at least 32 bytes."""
+    return master_secrets(settings, environ)[0]
+
+
+def master_secrets(settings: Settings, environ: Optional[dict[str, str]] = None) -> list[bytes]:
+    """The master-secret ring: the current secret first, then the ones still accepted for reading."""
+    environ = os.environ if environ is None else environ
+    keys = settings.keys
+    if keys.master_secret_file:
+        path = Path(keys.master_secret_file)
+        try:
+            mode = path.stat().st_mode
+            lines = [line.strip() for line in path.read_text().splitlines()]
+        except OSError as err:
+            raise ConfigError(f"keys.master_secret_file {path}: {err.strerror or err}") from None
+        if mode & 0o077:
+            raise ConfigError(f"keys.master_secret_file {path} is readable by others; chmod 600 it")
+        ring = [_checked_secret(line, f"a secret in {path}") for line in lines if line and not line.startswith("#")]
+        if not ring:
+            raise ConfigError(f"keys.master_secret_file {path} holds no secret")
+        return ring
+    value = environ.get(keys.master_secret_env)
+    if not value:
+        raise ConfigError(f"{keys.master_secret_env} is not set: the signing keys are encrypted under it "
+                          "(generate one with `issuer secret generate`)")
+    ring = [_checked_secret(value, keys.master_secret_env)]
+    previous = environ.get(keys.previous_master_secret_env)
+    if previous:
+        ring.append(_checked_secret(previous, keys.previous_master_secret_env))
+    return ring

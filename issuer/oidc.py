@@ -34,9 +34,11 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from .accounts import AccountError, AuthError, Principal, validate_near_account, validate_subject
+from .accounts import AccountError, Principal, validate_near_account, validate_subject
+from . import metrics
 from .clock import Clock
 from .config import OidcProvider
+from .errors import NotAuthenticated, Refused, Unavailable
 
 log = logging.getLogger("issuer.oidc")
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -139,6 +141,7 @@ class ProviderKeys:
         self._cache.fetched_at = now
         self._cache.expires_at = now + lifetime
         self._cache.fetches += 1
+        metrics.PROVIDER_UP.labels(self.provider.name).set(1)
         log.info("fetched JWKS of provider %s: %d keys, cached %d s", self.provider.name, len(entries), lifetime)
 
     def keys_for(self, kid: Optional[str]) -> list[tuple[PyJWK, Optional[str]]]:
@@ -154,9 +157,12 @@ class ProviderKeys:
                 try:
                     self._refresh_locked()
                 except FetchError as err:
+                    metrics.PROVIDER_UP.labels(self.provider.name).set(0)
                     if not cache.keys:
-                        raise AuthError(503, "provider_unavailable",
-                                        f"cannot fetch the keys of identity provider {self.provider.name}") from None
+                        log.error("identity provider %s unavailable and no keys cached (answering 503): %s",
+                                  self.provider.name, err)
+                        raise Unavailable("provider_unavailable",
+                                          f"cannot fetch the keys of identity provider {self.provider.name}") from None
                     log.warning("JWKS refresh of provider %s failed, keeping cached keys: %s",
                                 self.provider.name, err)
             keys = self._cache.keys
@@ -176,7 +182,7 @@ class OidcVerifier:
         return bool(self.providers)
 
     def verify(self, token: str) -> Principal:
-        invalid = AuthError(401, "invalid_token", "the ID token is not valid")
+        invalid = NotAuthenticated("invalid_token", "the ID token is not valid")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -184,10 +190,10 @@ class OidcVerifier:
             raise invalid from None
         provider = self.providers.get(unverified.get("iss")) if isinstance(unverified.get("iss"), str) else None
         if provider is None:
-            raise AuthError(401, "unknown_issuer", "the ID token's issuer is not a configured identity provider")
+            raise NotAuthenticated("unknown_issuer", "the ID token's issuer is not a configured identity provider")
         alg = header.get("alg")
         if alg not in provider.algorithms:
-            raise AuthError(401, "invalid_token", f"the ID token's algorithm is not accepted for {provider.name}")
+            raise NotAuthenticated("invalid_token", f"the ID token's algorithm is not accepted for {provider.name}")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise invalid
@@ -195,7 +201,7 @@ class OidcVerifier:
         candidates = [key for key, declared in self.keys[provider.issuer].keys_for(kid)
                       if key.key_type == wanted_type and declared in (None, alg)]
         if not candidates:
-            raise AuthError(401, "unknown_key", "the ID token was signed by a key the provider does not publish")
+            raise NotAuthenticated("unknown_key", "the ID token was signed by a key the provider does not publish")
         claims = None
         for key in candidates:
             try:
@@ -207,7 +213,7 @@ class OidcVerifier:
             except jwt.exceptions.InvalidSignatureError:
                 continue
             except jwt.exceptions.InvalidAudienceError:
-                raise AuthError(401, "invalid_audience", "the ID token was issued to another client") from None
+                raise NotAuthenticated("invalid_audience", "the ID token was issued to another client") from None
             except jwt.exceptions.PyJWTError:
                 raise invalid from None
         if claims is None:
@@ -215,14 +221,14 @@ class OidcVerifier:
         self._check_time(provider, claims)
         for name, expected in provider.required_claims.items():
             if claims.get(name) != expected:
-                raise AuthError(403, "claim_required", f"the ID token's {name} claim does not have the required value")
+                raise Refused("claim_required", f"the ID token's {name} claim does not have the required value")
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise invalid
         try:
             subject = validate_subject(provider.subject_prefix + sub)
         except AccountError:
-            raise AuthError(403, "unusable_subject", "the ID token's subject cannot be a guard subject "
+            raise Refused("unusable_subject", "the ID token's subject cannot be a guard subject "
                                                      "(empty, over 256 bytes or containing '#')") from None
         near_account = None
         if provider.near_account_claim is not None:
@@ -239,12 +245,12 @@ class OidcVerifier:
         leeway = provider.leeway_seconds
         for name in ("exp", "iat", "nbf"):
             if name in claims and (type(claims[name]) not in (int, float) or isinstance(claims[name], bool)):
-                raise AuthError(401, "invalid_token", "the ID token is not valid")
+                raise NotAuthenticated("invalid_token", "the ID token is not valid")
         if claims["exp"] <= now - leeway:
-            raise AuthError(401, "token_expired", "the ID token expired")
+            raise NotAuthenticated("token_expired", "the ID token expired")
         if "nbf" in claims and claims["nbf"] > now + leeway:
-            raise AuthError(401, "token_not_yet_valid", "the ID token is not valid yet")
+            raise NotAuthenticated("token_not_yet_valid", "the ID token is not valid yet")
         if claims["iat"] > now + leeway:
-            raise AuthError(401, "invalid_token", "the ID token was issued in the future")
+            raise NotAuthenticated("invalid_token", "the ID token was issued in the future")
         if now - claims["iat"] > provider.max_token_age_seconds:
-            raise AuthError(401, "token_too_old", "the ID token is too old; sign in again")
+            raise NotAuthenticated("token_too_old", "the ID token is too old; sign in again")

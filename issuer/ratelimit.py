@@ -87,11 +87,16 @@ class DatabaseRateLimiter(RateLimiter):
 
     def _add(self, bucket: str, window_seconds: int, start: int, amount: int) -> int:
         key = self._key(bucket, window_seconds)
-        with self.store.write() as conn:
-            count = conn.execute(self._increment, {"key": key, "start": start, "amount": amount}).scalar_one()
-            if random.random() < PRUNE_PROBABILITY:
-                conn.execute(self._prune, {"before": start - KEEP_SECONDS})
+        (count,), = self.store.write_one(self._increment, {"key": key, "start": start, "amount": amount})
+        if random.random() < PRUNE_PROBABILITY:
+            self.store.write_one(self._prune, {"before": start - KEEP_SECONDS})
         return count
+
+    def clear(self, bucket: str) -> int:
+        """Forget every window of `bucket` (e.g. lift a login lockout); returns the rows removed."""
+        with self.store.write() as conn:
+            return conn.execute(delete(rate_counters).where(
+                rate_counters.c.bucket.startswith(self._key(bucket, ""), autoescape=True))).rowcount
 
     def _read(self, bucket: str, window_seconds: int, start: int) -> int:
         key = self._key(bucket, window_seconds)

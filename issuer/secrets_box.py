@@ -10,8 +10,14 @@ decrypt. The install salt and a check value (an encryption of a fixed text)
 live in the database's meta table: starting with the wrong master secret
 fails at once with a clear message instead of at the first signature.
 
-scrypt runs once per process (≈ 0.1 s at the default cost); everything after
-is HKDF + AES-GCM, microseconds.
+A `KeyRing` holds one box per master secret of the ring (the current secret
+first): it seals under the current one and opens with whichever fits. That is
+what lets the master secret rotate without downtime: instances run with
+[new, old], `issuer keys rewrap` re-encrypts every blob under the new one, and
+then the old secret can go. The install salt stays the same across rotations.
+
+scrypt runs once per secret per process (≈ 0.1 s at the default cost);
+everything after is HKDF + AES-GCM, microseconds.
 """
 from __future__ import annotations
 
@@ -69,19 +75,57 @@ class SecretBox:
                 from None
 
 
-def open_box(store, secret: bytes, scrypt_n: int) -> SecretBox:
-    """The box for this database: creates the install salt and check value on first use."""
+class KeyRing:
+    """Boxes for the ring's secrets, current first: seals with the first, opens with any."""
+
+    def __init__(self, boxes: list[SecretBox], secrets: tuple[bytes, ...] = ()):
+        if not boxes:
+            raise ValueError("a key ring needs at least one secret")
+        self.boxes = list(boxes)
+        self.secrets = secrets  # what it was derived from, to tell whether a re-read changed anything
+
+    def seal(self, plaintext: bytes, context: bytes, aad: bytes = b"") -> bytes:
+        return self.boxes[0].seal(plaintext, context, aad)
+
+    def open(self, blob: bytes, context: bytes, aad: bytes = b"") -> bytes:
+        error = None
+        for box in self.boxes:
+            try:
+                return box.open(blob, context, aad)
+            except MasterSecretError as err:
+                error = err
+        raise error
+
+
+def install_salt(store, scrypt_n: int) -> tuple[bytes, int]:
+    """This database's KEK salt and scrypt cost, created on first use."""
     salt_b64 = store.set_meta_once(META_SALT, base64.b64encode(os.urandom(SALT_BYTES)).decode())
     n = int(store.set_meta_once(META_SCRYPT_N, str(scrypt_n)))
-    box = SecretBox(derive_kek(secret, base64.b64decode(salt_b64), n))
+    return base64.b64decode(salt_b64), n
+
+
+def derive_ring(secrets: list[bytes], salt: bytes, n: int) -> KeyRing:
+    return KeyRing([SecretBox(derive_kek(secret, salt, n)) for secret in secrets], tuple(secrets))
+
+
+def check_value(ring: KeyRing) -> str:
+    return base64.b64encode(ring.seal(CHECK_TEXT, b"check")).decode()
+
+
+def open_ring(store, secrets: list[bytes], scrypt_n: int) -> KeyRing:
+    """The ring for this database: creates the install salt and check value on first use.
+
+    Fails at once unless some secret of the ring opens the check value.
+    """
+    salt, n = install_salt(store, scrypt_n)
+    ring = derive_ring(secrets, salt, n)
     check = store.get_meta(META_CHECK)
     if check is None:
-        sealed = base64.b64encode(box.seal(CHECK_TEXT, b"check")).decode()
-        check = store.set_meta_once(META_CHECK, sealed)
+        check = store.set_meta_once(META_CHECK, check_value(ring))
     try:
-        if box.open(base64.b64decode(check), b"check") != CHECK_TEXT:
+        if ring.open(base64.b64decode(check), b"check") != CHECK_TEXT:
             raise MasterSecretError("check value mismatch")
     except MasterSecretError:
         raise MasterSecretError("the master secret is not the one this database's signing keys were encrypted "
                                 "with") from None
-    return box
+    return ring

@@ -18,22 +18,30 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import base58
+from sqlalchemy.exc import SQLAlchemyError
 
-from . import tokens
-from .accounts import ACCESS_PREFIX, Accounts, AuthError, Principal
+from . import metrics, tokens
+from .accounts import ACCESS_PREFIX, Accounts, Principal
 from .audit import Audit
 from .authorization import Authorizer, Hook, IssueContext, describe
 from .clock import Clock
-from .config import Settings, master_secret
-from .errors import ApiError, too_many_requests
+from .config import Settings, master_secrets
+from .errors import Failed, IssuerError, NotAuthenticated, RateLimited, Refused, TooLarge, Unavailable
 from .oidc import OidcVerifier, fetch_json
 from .passwords import Passwords
 from .ratelimit import DatabaseRateLimiter, MemoryRateLimiter, bucket_name
-from .secrets_box import open_box
+from .secrets_box import MasterSecretError, open_ring
 from .signing_keys import KeyManager
 from .storage import Store
 
 log = logging.getLogger("issuer")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ok: bool
+    database: str
+    signing_key: Optional[str]
 
 
 @dataclass(frozen=True)
@@ -56,14 +64,20 @@ class IssuedToken:
 class IssuerService:
     def __init__(self, settings: Settings, *, store: Optional[Store] = None, clock: Optional[Clock] = None,
                  hooks: Optional[list[Hook]] = None, secret: Optional[bytes] = None,
-                 oidc_fetch: Callable = fetch_json):
+                 oidc_fetch: Callable = fetch_json, secrets_source: Optional[Callable[[], list[bytes]]] = None,
+                 initialise: bool = False):
         self.settings = settings
         self.clock = clock or Clock(settings.testing.clock_offset_seconds)
-        self.store = store or Store(settings.database.url, settings.database.echo)
-        self.store.create_schema()
-        self.box = open_box(self.store, secret if secret is not None else master_secret(settings),
-                            settings.keys.scrypt_n)
-        self.keys = KeyManager(self.store, self.box, settings, self.clock)
+        self.store = store or Store(settings.database.url, settings.database.echo, create=initialise)
+        if initialise:
+            self.store.create_schema()
+        else:
+            self.store.require_schema()
+        if secrets_source is None and secret is None:
+            secrets_source = lambda: master_secrets(settings)  # noqa: E731 - re-read on a rotation
+        ring = [secret] if secret is not None else secrets_source()
+        self.keys = KeyManager(self.store, open_ring(self.store, ring, settings.keys.scrypt_n), settings,
+                               self.clock, secrets_source)
         self.passwords = Passwords(settings.auth.password)
         self.accounts = Accounts(self.store, self.passwords, settings.auth.password, self.clock)
         self.oidc = OidcVerifier(settings.auth.oidc, self.clock, oidc_fetch)
@@ -78,20 +92,20 @@ class IssuerService:
 
     def authenticate(self, bearer: Optional[str]) -> Principal:
         if not bearer:
-            raise AuthError(401, "missing_token", "send Authorization: Bearer <access token or ID token>")
+            raise NotAuthenticated("missing_token", "send Authorization: Bearer <access token or ID token>")
         if bearer.startswith(ACCESS_PREFIX):
             if not self.settings.auth.password.enabled:
-                raise AuthError(401, "invalid_token", "built-in accounts are disabled")
+                raise NotAuthenticated("invalid_token", "built-in accounts are disabled")
             return self.accounts.authenticate_access(bearer)
         if bearer.count(".") == 2 and self.oidc.enabled:
             return self.oidc.verify(bearer)
-        raise AuthError(401, "invalid_token", "the bearer token is neither an access token of this issuer "
+        raise NotAuthenticated("invalid_token", "the bearer token is neither an access token of this issuer "
                                               "nor an ID token of a configured identity provider")
 
     def limit(self, scope: str, value: str, limit, message: str) -> None:
         verdict = self.limiter.hit(bucket_name(scope, value), limit)
         if not verdict.allowed:
-            raise too_many_requests(message, verdict.retry_after)
+            raise RateLimited(message, verdict.retry_after)
 
     # --------------------------------------------------------------- login
 
@@ -102,10 +116,10 @@ class IssuerService:
         locked = self.limiter.peek(failures, limits.login_failures_per_user)
         if not locked.allowed:
             self.audit.record("login_locked", client_ip=client_ip, detail=f"username={username[:128]}")
-            raise too_many_requests("too many failed logins for this username; try again later", locked.retry_after)
+            raise RateLimited("too many failed logins for this username; try again later", locked.retry_after)
         try:
             pair = self.accounts.login(username, password)
-        except AuthError:
+        except NotAuthenticated:
             self.limiter.hit(failures, limits.login_failures_per_user)
             self.audit.record("login_failed", client_ip=client_ip, detail=f"username={username[:128]}")
             raise
@@ -127,7 +141,7 @@ class IssuerService:
             if principal.near_account is not None:
                 claims[account_claim] = principal.near_account
             elif self.authorizer.signer_claim is not None:
-                raise ApiError(403, "no_near_account",
+                raise Refused("no_near_account",
                                f"the policy binds tokens to the signer's account ({account_claim}), and no NEAR "
                                "account is bound to this user")
         return claims
@@ -137,11 +151,11 @@ class IssuerService:
         context = IssueContext(principal, transaction, decoded, self.base_claims(principal, transaction), client_ip)
         try:
             self.authorizer.check(context)
-        except ApiError:
+        except IssuerError:
             raise
         except Exception:
             log.exception("an authorization hook failed")
-            raise ApiError(500, "hook_error", "an authorization hook failed; see the issuer's log") from None
+            raise Failed("hook_error", "an authorization hook failed; see the issuer's log") from None
         return context
 
     def issue(self, principal: Principal, transaction: bytes, client_ip: str) -> IssuedToken:
@@ -153,17 +167,19 @@ class IssuerService:
             context = self.authorize(principal, transaction, client_ip)
             signer = self.keys.signer()
             if signer is None:
-                raise ApiError(503, "no_signing_key", "the issuer has no active signing key")
+                raise Unavailable("no_signing_key", "the issuer has no active signing key")
             claims = {**context.claims, **context.extra_claims}
             token = tokens.mint(signer, claims)
             if len(token) > tokens.max_token_bytes():
-                raise ApiError(413, "token_too_large",
+                raise TooLarge("token_too_large",
                                f"the token would be {len(token)} bytes, more than the guard's "
                                f"{tokens.max_token_bytes()}; send a smaller transaction")
-        except ApiError as err:
+        except IssuerError as err:
+            metrics.TOKENS_REFUSED.labels(err.code).inc()
             self.audit.record("token_refused", subject=principal.subject, auth_method=principal.method,
                               tx_sha256=tx_sha256, client_ip=client_ip, detail=f"{err.code}: {err.message}")
             raise
+        metrics.TOKENS_ISSUED.inc()
         self.audit.record("token_issued", subject=principal.subject, auth_method=principal.method,
                           tx_sha256=tx_sha256, kid=signer.kid, jti=claims["jti"], client_ip=client_ip)
         return IssuedToken(token, signer.alg, signer.kid, principal.subject, claims["iat"], claims["exp"],
@@ -175,11 +191,35 @@ class IssuerService:
         summary = describe(decoded)
         try:
             self.authorize(principal, transaction, client_ip)
-        except ApiError as err:
-            if err.status != 403:
-                raise
+        except Refused as err:
             return {"allowed": False, "error": err.code, "reason": err.message, "transaction": summary}
         return {"allowed": True, "error": None, "reason": None, "transaction": summary}
+
+    def readiness(self) -> Readiness:
+        """Can this instance issue a token now? Database reachable, a key active, and it opens."""
+        try:
+            self.store.ping()
+            active = self.keys.active()
+        except SQLAlchemyError as err:
+            log.error("readiness: database unreachable: %s", type(err).__name__)
+            metrics.DATABASE_UP.set(0)
+            return Readiness(False, "unreachable", None)
+        metrics.DATABASE_UP.set(1)
+        if active is None:
+            metrics.CAN_SIGN.set(0)
+            return Readiness(False, "ok", "none active")
+        try:
+            self.keys.signer()
+        except MasterSecretError:
+            log.error("readiness: signing key %s does not open with the master-secret ring", active.kid)
+            metrics.CAN_SIGN.set(0)
+            return Readiness(False, "ok", f"{active.kid} does not open with the master secret")
+        except SQLAlchemyError:
+            metrics.DATABASE_UP.set(0)
+            return Readiness(False, "unreachable", None)
+        metrics.CAN_SIGN.set(1)
+        metrics.KEY_AGE.set(max(0, self.clock.now() - (active.activated_at or active.created_at)))
+        return Readiness(True, "ok", active.kid)
 
     def close(self) -> None:
         self.store.dispose()

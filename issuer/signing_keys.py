@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -44,7 +43,7 @@ from guardjwk import b64url_encode, guard_key_from_jwk, int_bytes, jwk_thumbprin
 from .clock import Clock
 from .config import Settings
 from . import secrets_box
-from .secrets_box import SecretBox
+from .secrets_box import KeyRing, MasterSecretError
 from .storage import Store, meta, signing_keys
 
 STATES = ("pending", "active", "retiring", "retired", "revoked")
@@ -112,11 +111,19 @@ def validate_with_guard(jwk: dict) -> None:
 
 
 class KeyManager:
-    def __init__(self, store: Store, box: SecretBox, settings: Settings, clock: Clock):
+    """The keys in the database, and the master-secret ring that opens their private halves.
+
+    `secrets_source` (when given) re-reads the ring's secrets; it is consulted when a
+    blob does not open, so a running instance follows a master-secret rotation.
+    """
+
+    def __init__(self, store: Store, box: KeyRing, settings: Settings, clock: Clock,
+                 secrets_source: Optional[Callable[[], list[bytes]]] = None):
         self.store = store
         self.box = box
         self.settings = settings
         self.clock = clock
+        self.secrets_source = secrets_source
         self._cache: dict[str, Signer] = {}
         self._lock = threading.Lock()
         self._select_active = select(signing_keys.c.kid, signing_keys.c.alg, signing_keys.c.private_blob).where(
@@ -160,11 +167,34 @@ class KeyManager:
         cached = self._cache.get(row.kid)
         if cached is not None:
             return cached
-        der = self.box.open(row.private_blob, row.kid.encode(), _aad(row.kid, row.alg))
+        der = self._open(row.private_blob, row.kid, row.alg)
         signer = Signer(row.kid, row.alg, serialization.load_der_private_key(der, password=None))
         with self._lock:
             self._cache = {row.kid: signer}  # only the active key stays in memory
         return signer
+
+    def _open(self, blob: bytes, kid: str, alg: str) -> bytes:
+        """The private key's DER; on failure the ring is re-read once (a rotation may have happened)."""
+        ring = self.box
+        try:
+            return ring.open(blob, kid.encode(), _aad(kid, alg))
+        except MasterSecretError:
+            self.reload_ring()
+            if self.box is ring:  # nothing new, not even from a concurrent reload
+                raise
+        return self.box.open(blob, kid.encode(), _aad(kid, alg))
+
+    def reload_ring(self) -> bool:
+        """Re-read the master secrets; True when the ring changed."""
+        if self.secrets_source is None:
+            return False
+        secrets = tuple(self.secrets_source())
+        with self._lock:
+            if secrets == self.box.secrets:
+                return False
+            salt, n = secrets_box.install_salt(self.store, self.settings.keys.scrypt_n)
+            self.box = secrets_box.derive_ring(list(secrets), salt, n)
+        return True
 
     # --------------------------------------------------------------- changing
 
@@ -263,24 +293,23 @@ class KeyManager:
         return [info for info in self.list(include_gone=False)
                 if info.state == "retiring" and info.retire_after is not None and info.retire_after <= now]
 
-    def rewrap(self, new_secret: bytes) -> int:
-        """Re-encrypt every private key under a new master secret (in one transaction); returns the count.
+    def rewrap(self, new_secret: Optional[bytes] = None) -> int:
+        """Re-encrypt every private key under the ring's current secret (in one transaction); returns the count.
 
-        A new install salt and check value are written with the blobs, so the
-        database opens with the new secret only.
+        With `new_secret`, that secret is put in front of the ring first. The
+        check value is rewritten too, so afterwards the database opens with
+        the current secret alone. The install salt stays: instances whose
+        ring already holds the current secret keep opening every blob.
         """
-        salt = os.urandom(secrets_box.SALT_BYTES)
-        new_box = SecretBox(secrets_box.derive_kek(new_secret, salt, self.settings.keys.scrypt_n))
-        check = base64.b64encode(new_box.seal(secrets_box.CHECK_TEXT, b"check")).decode()
+        if new_secret is not None:
+            salt, n = secrets_box.install_salt(self.store, self.settings.keys.scrypt_n)
+            self.box = secrets_box.derive_ring([new_secret, *self.box.secrets], salt, n)
         with self.store.write() as conn:
             rows = conn.execute(select(signing_keys.c.kid, signing_keys.c.alg, signing_keys.c.private_blob)).all()
             for row in rows:
                 der = self.box.open(row.private_blob, row.kid.encode(), _aad(row.kid, row.alg))
                 conn.execute(update(signing_keys).where(signing_keys.c.kid == row.kid).values(
-                    private_blob=new_box.seal(der, row.kid.encode(), _aad(row.kid, row.alg))))
-            for key, value in ((secrets_box.META_SALT, base64.b64encode(salt).decode()),
-                               (secrets_box.META_SCRYPT_N, str(self.settings.keys.scrypt_n)),
-                               (secrets_box.META_CHECK, check)):
-                conn.execute(update(meta).where(meta.c.key == key).values(value=value))
-        self.box = new_box
+                    private_blob=self.box.seal(der, row.kid.encode(), _aad(row.kid, row.alg))))
+            conn.execute(update(meta).where(meta.c.key == secrets_box.META_CHECK)
+                         .values(value=secrets_box.check_value(self.box)))
         return len(rows)

@@ -6,7 +6,10 @@ kept here and is small:
 - SQLite: foreign keys on, WAL journal, a busy timeout, and write
   transactions opened with `BEGIN IMMEDIATE` (so two writers queue instead of
   one failing with "database is locked" when it upgrades a read lock);
-- PostgreSQL (psycopg 3): `postgresql://` URLs are given the psycopg driver.
+- PostgreSQL (psycopg 3): `postgresql://` URLs are given the psycopg driver;
+  reads and single-statement writes run in autocommit (one round trip each,
+  instead of BEGIN, statement, COMMIT): under PostgreSQL's READ COMMITTED a
+  transaction gives separate statements no common snapshot anyway.
 
 Atomic steps rely only on what both engines do the same way: a conditional
 `UPDATE … WHERE used_at IS NULL` and its row count (refresh-token rotation),
@@ -14,17 +17,25 @@ Atomic steps rely only on what both engines do the same way: a conditional
 partial unique index (at most one active signing key).
 
 Times are whole unix seconds (BIGINT) from the issuer's clock.
+
+Nothing but `issuer init` creates a database: every other command, and
+`serve`, opens an existing one (`Store(url)`) and refuses with one line when the
+SQLite file is missing or the database has no issuer schema, instead of
+quietly starting on an empty one. A SQLite file is created mode 0600 (SQLite
+gives its -wal and -shm files the same mode).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import (BigInteger, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table,
-                        Text, create_engine, event, text)
+                        Text, create_engine, event, inspect, text)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 SCHEMA_VERSION = "1"
@@ -122,6 +133,24 @@ audit_log = Table(
 )
 
 
+class StorageError(Exception):
+    """The database is not there, or not an issuer's; the message says what to do."""
+
+
+def sqlite_file(url: str):
+    """The SQLite database file a URL names (absolute), or None for PostgreSQL and in-memory databases."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        return None
+    return Path(database).resolve()
+
+
+def _returns_rows(statement) -> bool:
+    return bool(getattr(statement, "_returning", None))
+
+
 def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// get the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
@@ -143,7 +172,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         _configure_sqlite(engine, in_memory)
         return engine
-    return create_engine(url, echo=echo, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    # No pre-ping: it is a round trip on every checkout. A connection that died with the server fails one
+    # request (503), and SQLAlchemy then drops every older connection of the pool.
+    return create_engine(url, echo=echo, pool_size=8, max_overflow=16)
 
 
 def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
@@ -166,21 +197,50 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
 
 
 class Store:
-    """The engine and the two ways in: `read()` and `write()` transactions."""
+    """The engine and the two ways in: `read()` and `write()` transactions.
 
-    def __init__(self, url: str, echo: bool = False):
+    `create=True` (only `issuer init` and tests) may create the SQLite file; otherwise it must exist.
+    """
+
+    def __init__(self, url: str, echo: bool = False, *, create: bool = False):
         self.url = url
+        path = sqlite_file(url)
+        if path is not None:
+            if not path.parent.is_dir():
+                raise StorageError(f"the directory of the database file {path} does not exist "
+                                   "(database.url; SQLite URLs take an absolute path: sqlite:////var/lib/…)")
+            if not path.exists():
+                if not create:
+                    raise StorageError(f"no database at {path}: run `issuer init` to create it, or fix database.url "
+                                       "(an absolute path is sqlite:////path/issuer.db, four slashes)")
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.engine = make_engine(url, echo)
         self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql"
         self._writer = self.engine.execution_options(issuer_write=True)
+        self._autocommit = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self.dialect == "postgresql" else None)
         # SQLite has one writer at a time. Queueing this process's writers on a lock costs
         # nothing, where letting them collide makes SQLite's busy handler sleep (1, 2, 5 … 100 ms).
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                yield conn
+            return
         with self.engine.begin() as conn:
             yield conn
+
+    def write_one(self, statement, parameters=None):
+        """One write statement, atomic on its own; returns its result with the rows fetched."""
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                return conn.execute(statement, parameters).all() if _returns_rows(statement) else \
+                    conn.execute(statement, parameters)
+        with self.write() as conn:
+            result = conn.execute(statement, parameters)
+            return result.all() if _returns_rows(statement) else result
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -192,6 +252,18 @@ class Store:
             with self._writer.begin() as conn:
                 yield conn
 
+    def require_schema(self) -> None:
+        """Refuse a database that `issuer init` has not set up (or set up for another schema version)."""
+        found = None
+        if inspect(self.engine).has_table(meta.name):
+            with self.read() as conn:
+                found = conn.execute(meta.select().where(meta.c.key == "schema_version")).first()
+        if found is None:
+            raise StorageError("the database has no issuer schema: run `issuer init` to set it up, or fix "
+                               "database.url")
+        if found.value != SCHEMA_VERSION:
+            raise StorageError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
+
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
         with self.write() as conn:
@@ -199,7 +271,7 @@ class Store:
             if found is None:
                 conn.execute(meta.insert().values(key="schema_version", value=SCHEMA_VERSION))
             elif found.value != SCHEMA_VERSION:
-                raise RuntimeError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
+                raise StorageError(f"database schema version {found.value} is not {SCHEMA_VERSION}")
 
     def insert_or_ignore(self, table: Table):
         """INSERT … ON CONFLICT DO NOTHING for this backend."""

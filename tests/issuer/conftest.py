@@ -63,6 +63,7 @@ def make_service(sqlite_url):
 
     def make(settings=None, *, url=None, activate_key=True, **kwargs):
         settings = settings or fast_settings(url or sqlite_url)
+        kwargs.setdefault("initialise", True)
         service = IssuerService(settings, secret=MASTER_SECRET, **kwargs)
         if activate_key and service.keys.active() is None:
             info = service.keys.generate()

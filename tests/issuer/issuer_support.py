@@ -232,7 +232,8 @@ login_failures_per_user = {limit = 1000000, window_seconds = 60}
 class ServedIssuer:
     """`python -m issuer serve` in a subprocess on 127.0.0.1, set up with `issuer init` and one user (alice)."""
 
-    def __init__(self, workdir, extra_toml: str = "", workers: int = 1):
+    def __init__(self, workdir, extra_toml: str = "", workers: int = 1, database_url: Optional[str] = None,
+                 secret_file=None, serve_args: tuple = ("--log-level", "warning")):
         import os
         import sys
         from pathlib import Path
@@ -241,6 +242,10 @@ class ServedIssuer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = self.workdir / "issuer.toml"
+        self.serve_args = tuple(serve_args)
+        sqlite_url = f"sqlite:///{self.workdir / 'served.db'}"
+        database_line = f'url = "{sqlite_url}"' if database_url is None else ""
+        secret_line = f'master_secret_file = "{secret_file}"' if secret_file else ""
         self.config.write_text(f"""
 [issuer]
 url = "{self.url}/"
@@ -249,15 +254,21 @@ host = "127.0.0.1"
 port = {self.port}
 workers = {workers}
 [database]
-url = "sqlite:///{self.workdir / 'served.db'}"
+{database_line}
 [keys]
 scrypt_n = 1024
+{secret_line}
 [auth.password]
 argon2_memory_kib = 8192
 argon2_time_cost = 1
 {extra_toml}
 """)
         self.env = {**os.environ, "ISSUER_MASTER_SECRET": MASTER_SECRET.decode()}
+        if database_url is not None:
+            # Database credentials come from the environment, never the config file.
+            self.env["ISSUER__DATABASE__URL"] = database_url
+        if secret_file is not None:
+            self.env.pop("ISSUER_MASTER_SECRET")
         self.env.pop("ISSUER_CONFIG", None)
         self.command = [sys.executable, "-m", "issuer", "--config", str(self.config)]
         self.process = None
@@ -279,7 +290,7 @@ argon2_time_cost = 1
         self.cli("init")
         self.cli("users", "add", "alice", "--password-stdin", "--subject", "alice", stdin=PASSWORD + "\n")
         self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([*self.command, "serve", "--log-level", "warning"], env=self.env,
+        self.process = subprocess.Popen([*self.command, "serve", *self.serve_args], env=self.env,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:

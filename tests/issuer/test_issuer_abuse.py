@@ -124,9 +124,9 @@ def test_concurrent_use_of_one_refresh_token_lets_at_most_one_win(make_service, 
     assert len(winners) <= 1 and len(losers) >= 5
     assert {getattr(err, "code", type(err).__name__) for err in losers} <= {"refresh_token_reused", "session_revoked"}
     # The reuse also revoked the family, so even the winner's new pair is dead.
-    from issuer.accounts import AuthError
+    from issuer.errors import NotAuthenticated
     for winner in winners:
-        with pytest.raises(AuthError, match="revoked"):
+        with pytest.raises(NotAuthenticated, match="revoked"):
             service.accounts.authenticate_access(winner.access_token)
 
 
@@ -134,7 +134,7 @@ def test_concurrent_use_of_one_refresh_token_lets_at_most_one_win(make_service, 
 
 
 MALFORMED = [
-    ("not json", b"{", "application/json", 422),
+    ("not json", b"{", "application/json", 400),  # malformed JSON: 400, as documented
     ("json array", b"[1,2]", "application/json", 422),
     ("both encodings", json.dumps({"transaction_hex": "00", "transaction_base64": "AA=="}).encode(), None, 422),
     ("neither encoding", b"{}", None, 422),

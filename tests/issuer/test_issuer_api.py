@@ -245,7 +245,7 @@ def test_no_cors_headers_by_default(client):
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(make_client):
-    from issuer.app import client_address
+    from issuer.api.deps import client_address
 
     class FakeRequest:  # the two attributes client_address reads
         def __init__(self, peer, forwarded):

@@ -83,7 +83,7 @@ class Issuer:
         # account id, and the issuer puts it in `aud` by default.
         self.guard = f"{unique('guard')}.{self.near.root.account_id}"
         self.settings = fast_settings(self.db_url, issuer={"url": self.url, "guard_account": self.guard}, **sections)
-        self.service = IssuerService(self.settings, clock=self.clock, secret=MASTER_SECRET)
+        self.service = IssuerService(self.settings, clock=self.clock, secret=MASTER_SECRET, initialise=True)
         self.server = LiveServer(create_app(service=self.service), port=self.port)
         self.owner = None
 
@@ -339,7 +339,8 @@ def test_emergency_drill(chain, issuer):
     assert iss.guard_kids() == [k2]
     iss.near.wait_until_final()  # the issuer checks the guard at `final`
     code, _, err = iss.cli("keys", "activate", k2, "--guard", iss.guard, "--rpc", chain["network"].rpc_url, ok=False)
-    assert code == 1 and "is paused" in err  # the check sees the guard is still paused
+    assert code == 1 and "is paused" in err  # the check sees the guard is still paused…
+    assert f"run: guardctl --guard {iss.guard} unpause" in err and "keys add" not in err  # …and says so
     iss.as_owner("unpause")
     iss.near.wait_until_final()
     activated = iss.cli("keys", "activate", k2, "--guard", iss.guard, "--rpc", chain["network"].rpc_url)

@@ -256,6 +256,7 @@ def test_cli_emergency_revoke(cli):
 
 
 def test_cli_users(cli):
+    assert cli("init")[0] == 0
     code, out, _ = cli("--json", "users", "add", "alice", "--password-stdin", "--near-account", "alice.near",
                        stdin=PASSWORD + "\n")
     assert code == 0 and json.loads(out)["user"]["near_account_id"] == "alice.near"

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from issuer.accounts import AccountError, AuthError
+from issuer.accounts import AccountError
+from issuer.errors import NotAuthenticated
 from issuer.config import Limit
 from issuer.ratelimit import DatabaseRateLimiter
 from issuer.secrets_box import MasterSecretError
@@ -37,10 +38,10 @@ def test_users_sessions_and_refresh_rotation(make_service, database_url):
     first = accounts.login("alice", PASSWORD)
     second = accounts.refresh(first.refresh_token)
     assert accounts.authenticate_access(second.access_token).subject == "alice-sub"
-    with pytest.raises(AuthError) as reused:
+    with pytest.raises(NotAuthenticated) as reused:
         accounts.refresh(first.refresh_token)
     assert reused.value.code == "refresh_token_reused"
-    with pytest.raises(AuthError) as revoked:
+    with pytest.raises(NotAuthenticated) as revoked:
         accounts.authenticate_access(second.access_token)
     assert revoked.value.code == "session_revoked"
     # The stored password is an Argon2id hash, and no token is stored in the clear.

@@ -1,0 +1,1 @@
+"""One router per area; `issuer.app.create_app` includes them all."""
