@@ -26,7 +26,7 @@ from tests.guard_support import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR
 
-from guard_core import claim as claim_core  # noqa: E402
+from guard_core import claim as claim_core, reasons  # noqa: E402
 
 PAYLOAD = P.transaction_v0([P.function_call()], receiver="wrap.near")[0]
 STORAGE_BYTE_COST = 10**19
@@ -235,15 +235,15 @@ def test_claimed_token_verifies_for_its_claimant_only(env):
     assert verify(env, jwt, ALICE) == [True, SUB]
     assert env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))[0] == [True, SUB]
     # wrong predecessor: BOB has no claim at all
-    assert verify(env, jwt, BOB) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, BOB) == [False, reasons.NO_CLAIM]
     # BOB's own claim is for another token
     assert do_claim(env, BOB, token(env, nonce="bob")).succeeded
-    assert verify(env, jwt, BOB) == [False, claim_core.NOT_CLAIMED]
+    assert verify(env, jwt, BOB) == [False, reasons.NOT_CLAIMED]
 
 
 def test_no_claim(env):
     claim_mode(env, True)
-    assert verify(env, token(env), ALICE) == [False, claim_core.NO_CLAIM]
+    assert verify(env, token(env), ALICE) == [False, reasons.NO_CLAIM]
 
 
 @pytest.mark.parametrize("predecessor", [None, "", 5, "x" * 3000, ["alice.test.near"]])
@@ -254,7 +254,7 @@ def test_missing_or_malformed_predecessor_has_no_claim(env, predecessor):
     args = router_args(jwt, PAYLOAD, predecessor=predecessor)
     if predecessor is None:
         del args["predecessor"]
-    assert env.verify_view(args) == [False, claim_core.NO_CLAIM]
+    assert env.verify_view(args) == [False, reasons.NO_CLAIM]
 
 
 def test_overwritten_claim_retires_the_old_token(env):
@@ -263,7 +263,7 @@ def test_overwritten_claim_retires_the_old_token(env):
     claim_mode(env, True)
     assert verify(env, old, ALICE) == [True, SUB]
     assert do_claim(env, ALICE, new).succeeded
-    assert verify(env, old, ALICE) == [False, claim_core.NOT_CLAIMED]
+    assert verify(env, old, ALICE) == [False, reasons.NOT_CLAIMED]
     assert verify(env, new, ALICE) == [True, SUB]
 
 
@@ -272,7 +272,7 @@ def test_unclaimed_token_no_longer_verifies(env):
     assert do_claim(env, ALICE, jwt).succeeded
     claim_mode(env, True)
     assert env.call(ALICE, "unclaim", {}, deposit=1).succeeded
-    assert verify(env, jwt, ALICE) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_runs_after_the_signature_and_before_the_policy(env):
@@ -281,11 +281,11 @@ def test_claim_mode_runs_after_the_signature_and_before_the_policy(env):
     env.ok(OWNER, "set_policy", {"policy": {"receivers": ["other.near"]}})
     forged = jwt[:-4] + ("AAAA" if not jwt.endswith("AAAA") else "BBBB")
     assert verify(env, forged, ALICE) == [False, "Invalid signature"]
-    assert verify(env, jwt, ALICE) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
     assert do_claim(env, ALICE, jwt).succeeded
     from guard_core import policy
 
-    assert verify(env, jwt, ALICE) == [False, policy.RECEIVER_NOT_ALLOWED]
+    assert verify(env, jwt, ALICE) == [False, reasons.POLICY_RECEIVER_NOT_ALLOWED]
 
 
 def test_verify_custom_claims_view_applies_claim_mode(env):
@@ -297,7 +297,7 @@ def test_verify_custom_claims_view_applies_claim_mode(env):
     body = list(json.dumps(claims(env.now_s, PAYLOAD)).encode())
     base = {"jwt": jwt, "jwt_payload": body, "sign_payload": list(PAYLOAD)}
     assert env.view("verify_custom_claims", dict(base, predecessor=ALICE)) == [True, ""]
-    assert env.view("verify_custom_claims", dict(base, predecessor=BOB)) == [False, claim_core.NO_CLAIM]
+    assert env.view("verify_custom_claims", dict(base, predecessor=BOB)) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_gas(env):

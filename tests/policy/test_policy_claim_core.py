@@ -7,7 +7,7 @@ import pytest
 
 from tests.policy import payloads as P  # noqa: F401  (puts contract/ on sys.path)
 
-from guard_core import claim  # noqa: E402
+from guard_core import claim, reasons  # noqa: E402
 
 
 def sha256(data: bytes) -> bytes:
@@ -34,9 +34,9 @@ def test_bad_jwt_hashes(value):
 
 def test_check_claim():
     assert claim.check_claim(TOKEN_HASH, TOKEN, sha256) is None
-    assert claim.check_claim(None, TOKEN, sha256) == claim.NO_CLAIM
-    assert claim.check_claim(TOKEN_HASH, TOKEN + "x", sha256) == claim.NOT_CLAIMED
-    assert claim.check_claim(TOKEN_HASH, None, sha256) == claim.NOT_CLAIMED
+    assert claim.check_claim(None, TOKEN, sha256) == reasons.NO_CLAIM
+    assert claim.check_claim(TOKEN_HASH, TOKEN + "x", sha256) == reasons.NOT_CLAIMED
+    assert claim.check_claim(TOKEN_HASH, None, sha256) == reasons.NOT_CLAIMED
 
 
 def test_check_predecessor_claim_reads_only_plausible_account_ids():
@@ -47,10 +47,10 @@ def test_check_predecessor_claim_reads_only_plausible_account_ids():
         return {"alice.near": TOKEN_HASH}.get(account_id)
 
     assert claim.check_predecessor_claim(TOKEN, "alice.near", read_claim, sha256) is None
-    assert claim.check_predecessor_claim(TOKEN, "bob.near", read_claim, sha256) == claim.NO_CLAIM
-    assert claim.check_predecessor_claim("other", "alice.near", read_claim, sha256) == claim.NOT_CLAIMED
+    assert claim.check_predecessor_claim(TOKEN, "bob.near", read_claim, sha256) == reasons.NO_CLAIM
+    assert claim.check_predecessor_claim("other", "alice.near", read_claim, sha256) == reasons.NOT_CLAIMED
     for predecessor in (None, "", "a", "x" * 65, "x" * 3000, 5, ["alice.near"]):
-        assert claim.check_predecessor_claim(TOKEN, predecessor, read_claim, sha256) == claim.NO_CLAIM
+        assert claim.check_predecessor_claim(TOKEN, predecessor, read_claim, sha256) == reasons.NO_CLAIM
     assert reads == ["alice.near", "bob.near", "alice.near"]
 
 
