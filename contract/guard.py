@@ -260,7 +260,7 @@ def _ed25519_verify(signature, message, public_key):
 
 
 # --- authorization beyond the JWT: helpers -----------------------------------------
-# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim and
+# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim_mode and
 # custom_rules) are imported inside the functions that use them: on NEAR every
 # call re-imports what it uses, and an import costs ~0.05-0.3 Tgas, so a verify
 # with the policy and claim mode off imports only custom_rules.
@@ -272,9 +272,9 @@ def _read_authz():
 
 
 def _read_claim(account_id):
-    from guard_core import claim
+    from guard_core import claim_mode
 
-    return near.storage_read(claim.storage_key(account_id))
+    return near.storage_read(claim_mode.storage_key(account_id))
 
 
 def _authorization_check(token, predecessor, authz):
@@ -291,9 +291,9 @@ def _authorization_check(token, predecessor, authz):
         reason = None
         if authz:
             if authz.get("claim_mode") is True:
-                from guard_core import claim
+                from guard_core import claim_mode
 
-                reason = claim.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
+                reason = claim_mode.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
             if reason is None and "policy" in authz:
                 from guard_core import policy_check
 
@@ -683,31 +683,31 @@ def claim():
     The attached deposit (at least 1 yocto, so only a full-access key can
     claim) must cover the storage the claim adds; the rest is refunded. A new
     claim replaces the account's previous one, which adds no storage. A hash
-    another account holds cannot be claimed (guard_core/claim.py says why).
+    another account holds cannot be claimed (guard_core/claim_mode.py says why).
     """
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("jwt_hash")
-    jwt_hash = claims_mode.parse_jwt_hash(args.get("jwt_hash"))
+    jwt_hash = claim_mode.parse_jwt_hash(args.get("jwt_hash"))
     if jwt_hash is None:
-        _fail(claims_mode.BAD_HASH)
+        _fail(claim_mode.BAD_HASH)
     deposit = near.attached_deposit()
     if deposit < 1:
-        _fail(claims_mode.DEPOSIT_REQUIRED)
+        _fail(claim_mode.DEPOSIT_REQUIRED)
     account_id = near.predecessor_account_id()
-    index_key = claims_mode.hash_key(jwt_hash)
+    index_key = claim_mode.hash_key(jwt_hash)
     holder = near.storage_read(index_key)
     if holder is not None and holder != account_id.encode():
-        _fail(claims_mode.CLAIMED_BY_ANOTHER)
+        _fail(claim_mode.CLAIMED_BY_ANOTHER)
     before = near.storage_usage()
-    previous = near.storage_write(claims_mode.storage_key(account_id), jwt_hash)
+    previous = near.storage_write(claim_mode.storage_key(account_id), jwt_hash)
     if previous is not None and previous != jwt_hash:
-        near.storage_remove(claims_mode.hash_key(previous))
+        near.storage_remove(claim_mode.hash_key(previous))
     near.storage_write(index_key, account_id)
     added = near.storage_usage() - before
-    cost = added * claims_mode.STORAGE_BYTE_COST if added > 0 else 0
+    cost = added * claim_mode.STORAGE_BYTE_COST if added > 0 else 0
     if deposit < cost:
-        _fail(claims_mode.INSUFFICIENT_DEPOSIT + str(cost) + " yoctoNEAR")
+        _fail(claim_mode.INSUFFICIENT_DEPOSIT + str(cost) + " yoctoNEAR")
     refund = deposit - cost
     if refund > 0:
         _transfer(account_id, refund)
@@ -720,19 +720,19 @@ def claim():
 @near.export
 def unclaim():
     """Delete the calling account's claim and return its storage deposit; attach exactly 1 yocto."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     _admin_args()
     if near.attached_deposit() != 1:
-        _fail(claims_mode.ONE_YOCTO_REQUIRED)
+        _fail(claim_mode.ONE_YOCTO_REQUIRED)
     account_id = near.predecessor_account_id()
     before = near.storage_usage()
-    removed = near.storage_remove(claims_mode.storage_key(account_id))
+    removed = near.storage_remove(claim_mode.storage_key(account_id))
     if removed is None:
-        _fail(claims_mode.NO_CLAIM_TO_REMOVE)
-    near.storage_remove(claims_mode.hash_key(removed))
+        _fail(claim_mode.NO_CLAIM_TO_REMOVE)
+    near.storage_remove(claim_mode.hash_key(removed))
     released = before - near.storage_usage()
-    refund = released * claims_mode.STORAGE_BYTE_COST + 1
+    refund = released * claim_mode.STORAGE_BYTE_COST + 1
     _transfer(account_id, refund)
     _emit("unclaim", {"account_id": account_id, "jwt_hash": binascii.hexlify(removed).decode(),
                       "refund": str(refund)})
@@ -742,25 +742,25 @@ def unclaim():
 @near.export
 def get_claim():
     """get_claim(account_id): the account's claimed hash (hex), or null."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
     if not values.is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
-    stored = near.storage_read(claims_mode.storage_key(account_id))
+    stored = near.storage_read(claim_mode.storage_key(account_id))
     _return_json(None if stored is None else binascii.hexlify(stored).decode())
 
 
 @near.export
 def get_claim_deposit():
     """get_claim_deposit(account_id): yocto (string) a first claim by that account locks."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
     if not values.is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
-    _return_json(str(claims_mode.claim_storage_bytes(account_id) * claims_mode.STORAGE_BYTE_COST))
+    _return_json(str(claim_mode.claim_storage_bytes(account_id) * claim_mode.STORAGE_BYTE_COST))
 
 # gas-mark: guard.py body (constants, exports)

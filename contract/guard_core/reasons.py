@@ -38,7 +38,7 @@ matches on it. The JWT pipeline's (guard_core.verifier):
 The shell's own (guard.py), about the call's arguments: `Invalid arguments`
 (not a JSON object within the bounds, or no issuer / guard_id or
 sign_payload) and `Arguments too large` (over 32 KB, answered before
-parsing). Claim mode's (guard_core/claim.py) and the transaction policy's
+parsing). Claim mode's (guard_core/claim_mode.py) and the transaction policy's
 (guard_core/policy_check.py) are below, each beside its constant.
 
 Key-set validation (for `init`, `set_public_keys`, `add_public_key`) has its
@@ -68,7 +68,7 @@ VERIFICATION_ERROR = "Verification error"
 INVALID_ARGUMENTS = "Invalid arguments"
 ARGUMENTS_TOO_LARGE = "Arguments too large"
 
-# Claim mode (claim.py): the predecessor has no claim / claimed another token.
+# Claim mode (claim_mode.py): the predecessor has no claim / claimed another token.
 NO_CLAIM = "Claim mode: no claim for predecessor"
 NOT_CLAIMED = "Claim mode: token not claimed by predecessor"
 

@@ -26,7 +26,7 @@ from tests.guard_support import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR
 
-from guard_core import claim as claim_core, reasons  # noqa: E402
+from guard_core import claim_mode, reasons  # noqa: E402
 
 PAYLOAD = P.transaction_v0([P.function_call()], receiver="wrap.near")[0]
 STORAGE_BYTE_COST = 10**19
@@ -92,7 +92,7 @@ def test_insufficient_deposit_is_refused_and_nothing_is_stored(env):
     before = balance(env, ALICE)
     result = do_claim(env, ALICE, token(env), deposit=claim_cost(ALICE) - 1)
     assert not result.succeeded
-    assert env.failure_message(result) == ("Smart contract panicked: " + claim_core.INSUFFICIENT_DEPOSIT
+    assert env.failure_message(result) == ("Smart contract panicked: " + claim_mode.INSUFFICIENT_DEPOSIT
                                            + str(claim_cost(ALICE)) + " yoctoNEAR")
     assert env.view("get_claim", {"account_id": ALICE}) is None
     assert before - balance(env, ALICE) == result.tokens_burnt  # the deposit was refunded
@@ -100,13 +100,13 @@ def test_insufficient_deposit_is_refused_and_nothing_is_stored(env):
 
 def test_claim_without_deposit_is_refused(env):
     result = do_claim(env, ALICE, token(env), deposit=0)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.DEPOSIT_REQUIRED
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.DEPOSIT_REQUIRED
 
 
 @pytest.mark.parametrize("value", ["00" * 31, "zz" * 32, [1] * 31, None, 5])
 def test_claim_with_a_malformed_hash_is_refused(env, value):
     result = env.call(ALICE, "claim", {"jwt_hash": value}, deposit=NEAR)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.BAD_HASH
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.BAD_HASH
 
 
 def test_claim_accepts_the_hash_as_bytes(env):
@@ -149,16 +149,16 @@ def test_unclaim_needs_exactly_one_yocto_and_a_claim(env):
     assert do_claim(env, ALICE, token(env)).succeeded
     for deposit in (0, 2):
         result = env.call(ALICE, "unclaim", {}, deposit=deposit)
-        assert env.failure_message(result) == "Smart contract panicked: " + claim_core.ONE_YOCTO_REQUIRED
+        assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.ONE_YOCTO_REQUIRED
     result = env.call(BOB, "unclaim", {}, deposit=1)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.NO_CLAIM_TO_REMOVE
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.NO_CLAIM_TO_REMOVE
 
 
 def test_a_token_is_claimed_by_one_account_at_a_time(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
     result = do_claim(env, BOB, jwt)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.CLAIMED_BY_ANOTHER
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.CLAIMED_BY_ANOTHER
     assert env.view("get_claim", {"account_id": BOB}) is None
     # claiming it again is a no-op for its holder
     again = do_claim(env, ALICE, jwt)

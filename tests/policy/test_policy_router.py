@@ -17,7 +17,7 @@ from tests.ports.harness import FASTAUTH, GUARD, ISSUER, MPC, OWNER, ROUTER, STR
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import claim as claim_core  # noqa: E402
+from guard_core import claim_mode  # noqa: E402
 from guard_core import policy, reasons  # noqa: E402
 
 
@@ -141,7 +141,7 @@ def test_claim_mode_through_fastauth_sign(world):
     assert guard_answer(world, result) == [False, reasons.NO_CLAIM]
     # nor claim it for themselves: the token is USER's.
     result = _claim(world, STRANGER, jwt)
-    assert not result.succeeded and claim_core.CLAIMED_BY_ANOTHER in failure_text(result)
+    assert not result.succeeded and claim_mode.CLAIMED_BY_ANOTHER in failure_text(result)
 
 
 def test_claim_mode_with_signer_claim_binds_token_account_and_transaction(world):
