@@ -256,7 +256,8 @@ def test_rsa_public_pow_from_bytes_matches_cpython(probe, bits):
     for n in moduli:
         modulus = n.to_bytes(size, "big")
         for s in (rng.randrange(n), rng.randrange(n), 0, 1, 2, n - 1, n, n + 1, (1 << bits) - 1):
-            cases.append(["rsa", s.to_bytes(size, "big"), modulus])
+            if s < 1 << bits:  # n + 1 does not fit when n is all ones
+                cases.append(["rsa", s.to_bytes(size, "big"), modulus])
     for chunk in _chunks(cases, 24):
         run_batch(probe, chunk)
 
