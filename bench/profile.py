@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.profile            # build the profiling guard (cached), print, write
     .venv/bin/python -m bench.profile --no-write # print only
+    .venv/bin/python -m bench.profile --all      # every bench row, not only the README's
 
 The guard's sources carry comment lines `# gas-mark: <step>` (after each step
 of `verify` and the views, and at the end of every module the guard imports)
@@ -10,13 +11,11 @@ real guard never pays for them. The profiling build is the same contract with
 each of those lines turned into a call that records `near.used_gas()` (the
 gas the call has used so far, contract loading included) and, at the report
 line, logs the records; nothing else differs. A step's figure is the gas used
-between its mark and the one before; "fees outside the Wasm" is the rest of
-the receipt's gas_burnt (NEAR's function-call fees), so each profile adds up
-to the gas_burnt of the profiled call.
-
-Recording a mark costs a little (an import lookup and a host call), so a
-profiled call burns slightly more than the same call on the real guard; the
-profile shows both totals.
+since the mark before it, less what one mark costs (a calibration mark right
+after the first measures it). Contract loading and NEAR's function-call fees
+are computed from the node's fee schedule; what the marks and the report cost
+is a row of its own, so each column adds up to the profiled call's gas_burnt,
+and the last row gives the real guard's gas for the same call.
 """
 from __future__ import annotations
 
@@ -239,8 +238,10 @@ def main(argv=None) -> int:
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         results["profile"] = {
             "method": "near.used_gas() recorded after each step by the profiling build (bench/profile.py); "
-                      "a step's gas is the difference from the previous mark; the fees row is gas_burnt "
-                      "minus the last mark",
+                      "a step's gas is the difference from the previous mark less one mark's own cost; "
+                      "contract loading and function-call fees from NEAR's fee schedule; the profiler's "
+                      "own cost in a row apart, so the steps add up to profiled_gas; gas_burnt is the "
+                      "real guard's for the same call",
             "rows": rows,
         }
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
