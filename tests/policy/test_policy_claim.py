@@ -57,7 +57,7 @@ def do_claim(env, account_id: str, jwt: str, deposit: int = NEAR):
     return env.call(account_id, "claim", {"jwt_hash": jwt_hash(jwt)}, deposit=deposit)
 
 
-def claim_mode(env, enabled: bool):
+def set_claim_mode(env, enabled: bool):
     return env.ok(OWNER, "set_claim_mode", {"enabled": enabled})
 
 
@@ -202,20 +202,20 @@ def test_claim_mode_is_off_by_default_and_only_the_owner_switches_it(env):
     assert "Only the owner can call this method" in env.failure_message(result)
     result = env.call(OWNER, "set_claim_mode", {"enabled": "yes"})
     assert "enabled must be true or false" in env.failure_message(result)
-    result = claim_mode(env, True)
+    result = set_claim_mode(env, True)
     assert env.view("get_claim_mode") is True
     assert env.events(result)[0] == {"standard": "jwt_guard", "version": "1.0.0", "event": "claim_mode_set",
                                      "data": [{"enabled": True}]}
-    claim_mode(env, False)
+    set_claim_mode(env, False)
     assert env.view("get_claim_mode") is False
 
 
 def test_claim_mode_and_policy_are_independent(env):
     env.ok(OWNER, "set_policy", {"policy": {"receivers": ["wrap.near"]}})
-    claim_mode(env, True)
-    claim_mode(env, False)
+    set_claim_mode(env, True)
+    set_claim_mode(env, False)
     assert env.view("get_policy") == {"receivers": ["wrap.near"]}
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     env.ok(OWNER, "set_policy", {"policy": None})
     assert env.view("get_claim_mode") is True
 
@@ -231,7 +231,7 @@ def test_without_claim_mode_claims_are_ignored(env):
 def test_claimed_token_verifies_for_its_claimant_only(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert verify(env, jwt, ALICE) == [True, SUB]
     assert env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))[0] == [True, SUB]
     # wrong predecessor: BOB has no claim at all
@@ -242,7 +242,7 @@ def test_claimed_token_verifies_for_its_claimant_only(env):
 
 
 def test_no_claim(env):
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert verify(env, token(env), ALICE) == [False, reasons.NO_CLAIM]
 
 
@@ -250,7 +250,7 @@ def test_no_claim(env):
 def test_missing_or_malformed_predecessor_has_no_claim(env, predecessor):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     args = router_args(jwt, PAYLOAD, predecessor=predecessor)
     if predecessor is None:
         del args["predecessor"]
@@ -260,7 +260,7 @@ def test_missing_or_malformed_predecessor_has_no_claim(env, predecessor):
 def test_overwritten_claim_retires_the_old_token(env):
     old, new = token(env), token(env, nonce="new")
     assert do_claim(env, ALICE, old).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert verify(env, old, ALICE) == [True, SUB]
     assert do_claim(env, ALICE, new).succeeded
     assert verify(env, old, ALICE) == [False, reasons.NOT_CLAIMED]
@@ -270,14 +270,14 @@ def test_overwritten_claim_retires_the_old_token(env):
 def test_unclaimed_token_no_longer_verifies(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert env.call(ALICE, "unclaim", {}, deposit=1).succeeded
     assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_runs_after_the_signature_and_before_the_policy(env):
     jwt = token(env)
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     env.ok(OWNER, "set_policy", {"policy": {"receivers": ["other.near"]}})
     forged = jwt[:-4] + ("AAAA" if not jwt.endswith("AAAA") else "BBBB")
     assert verify(env, forged, ALICE) == [False, "Invalid signature"]
@@ -293,7 +293,7 @@ def test_verify_custom_claims_view_applies_claim_mode(env):
 
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     body = list(json.dumps(claims(env.now_s, PAYLOAD)).encode())
     base = {"jwt": jwt, "jwt_payload": body, "sign_payload": list(PAYLOAD)}
     assert env.view("verify_custom_claims", dict(base, predecessor=ALICE)) == [True, ""]
@@ -304,7 +304,7 @@ def test_claim_mode_gas(env):
     jwt = token(env)
     _, off = env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     value, on = env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))
     assert value == [True, SUB]
     print(f"\nEdDSA verify: claim mode off {off / 1e12:.3f} Tgas, on {on / 1e12:.3f} Tgas")
