@@ -1,7 +1,7 @@
 # Every target installs what it needs first (scripts/bootstrap.sh is idempotent and quiet when done).
 PY := .venv/bin/python
 
-.PHONY: setup test build bench demo node
+.PHONY: setup test build bench profile demo node
 setup:
 	@scripts/bootstrap.sh
 
@@ -16,6 +16,10 @@ build: setup
 # Gas per call and wasm size, measured on the embedded node; also written to bench/results.json.
 bench: setup build
 	$(PY) -m bench
+
+# Where each bench row's gas goes, step by step (a profiling build of the guard); also into bench/results.json.
+profile: setup
+	$(PY) -m bench.profile
 
 # Build (cached), start a throwaway localnet, deploy router + guard, verify, rotate a key; gas per step.
 demo: setup

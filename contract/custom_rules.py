@@ -31,3 +31,5 @@ on try/except. Every bytecode costs gas; keep the rule short.
 def check_custom_rules(claims, sign_payload, predecessor):
     """Accept everything (the default). Replace the body with your rule."""
     return None
+
+# gas-mark: import custom_rules

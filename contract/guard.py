@@ -7,7 +7,7 @@ calling, logs NEP-297 events and returns JSON as Rust contracts do.
 
 Why the raw `near` module rather than near-sdk-py's decorators: every call
 re-imports the contract module, and importing near-sdk-py costs about 3 Tgas
-per call (notes/micropython.md); `verify` sits in every FastAuth signature,
+per call (measured on this runtime); `verify` sits in every FastAuth signature,
 so the hot path stays on `near` + `json` alone. near-sdk-py's wrappers would
 also panic on unexpected argument names, while `verify` must answer
 `[false, reason]` to anything.
@@ -24,23 +24,28 @@ Storage layout (all values JSON, keys short ASCII strings):
     c/<account id>   raw 32-byte sha256(jwt) claimed by that account
     h/<32 bytes>     the account holding that claimed hash (bytes key)
     vstate           everything `verify` reads, derived from the records above
-                     and rewritten by every admin call that changes one of them
-                     (_store_verify_state): {"keys": the key set with key bytes
+                     and rewritten together with them (_write_verify_sources,
+                     the only writer of those records): {"keys": the key set with key bytes
                      as hex strings (guard_core.keys.compact_key, one string
                      per key for json.loads instead of one number per byte),
                      "settings"?, "authz"?, "paused"?: true}. One storage read
                      per verify instead of four (~0.06 Tgas each).
 """
 
+# gas-mark: runtime start
 import binascii
 import json
 
 import near
 
+# gas-mark: import binascii, json, near
+
 from guard_core import claims, keys, reasons, values, verifier
 
-# C versions of two byte loops (runtime patches 11 and 12).
-values.use_native(bytes_from_list=near.bytes_from_byte_list, json_text_within=near.json_text_within)
+# C versions of two byte loops (runtime patches 11 and 12) and of RS256's
+# exponentiation from and to bytes (patch 14).
+values.use_native(bytes_from_list=near.bytes_from_byte_list, json_text_within=near.json_text_within,
+                  rsa_public_pow=near.rsa_public_pow)
 
 EVENT_STANDARD = "jwt_guard"
 EVENT_VERSION = "1.0.0"
@@ -66,8 +71,8 @@ MAX_ADMIN_ARG_DEPTH = 8
 # What bytes.strip() removes (serde_json tolerates whitespace around a value).
 _STRIPPED_WHITESPACE = b" \t\n\r\x0b\x0c"
 
-INVALID_ARGUMENTS = "Invalid arguments"
-ARGUMENTS_TOO_LARGE = "Arguments too large"
+INVALID_ARGUMENTS = reasons.INVALID_ARGUMENTS
+ARGUMENTS_TOO_LARGE = reasons.ARGUMENTS_TOO_LARGE
 
 ONLY_OWNER = "Only the owner can call this method"
 ONLY_SELF = "Only the guard account itself can call this method"
@@ -185,30 +190,47 @@ def _check_keys_stay_valid(key_set):
 
 def _store_keys(key_set):
     _check_keys_stay_valid(key_set)
-    _write_json(KEYS_KEY, key_set)
-    _store_verify_state(key_set)
+    _write_verify_sources({KEYS_KEY: key_set})
 
 
-def _verify_state_from_sources(key_set=None):
+def _write_verify_sources(records):
+    """Write the records `vstate` is derived from, then `vstate` itself.
+
+    records: {storage key: value} for keys, settings, paused and authz; a
+    value of None (or, for authz, an empty record) removes the record. Every
+    admin change to those records goes through here, so `vstate` never lags
+    them; `{}` only rebuilds `vstate` (migrate).
+    """
+    for key in records:
+        value = records[key]
+        if value is None or (key == AUTHZ_KEY and not value):
+            near.storage_remove(key)
+        else:
+            _write_json(key, value)
+    _write_json(VERIFY_STATE_KEY, _verify_state_from_sources(records))
+
+
+def _verify_state_from_sources(known=None):
     """The `vstate` record, assembled from the records it is derived from (see
-    the module doc); `key_set` saves re-reading a key set just written."""
-    if key_set is None:
-        key_set = _read_json(KEYS_KEY, [])
-    state = {"keys": [keys.compact_key(key) for key in key_set]}
-    config = _read_json(SETTINGS_KEY)
-    if config:
-        state["settings"] = config
-    authz = _read_authz()
+    the module doc); `known` holds records just written, saving their reads."""
+    if known is None:
+        known = {}
+
+    def record(key, default=None):
+        if key in known:
+            return known[key]
+        return _read_json(key, default)
+
+    state = {"keys": [keys.compact_key(key) for key in record(KEYS_KEY, [])]}
+    stored_settings = record(SETTINGS_KEY)
+    if stored_settings:
+        state["settings"] = stored_settings
+    authz = record(AUTHZ_KEY)
     if authz:
         state["authz"] = authz
-    if near.storage_has_key(PAUSED_KEY):
+    if record(PAUSED_KEY) is not None:
         state["paused"] = True
     return state
-
-
-def _store_verify_state(key_set=None):
-    """Every admin call that writes keys, settings, pause or authz ends here."""
-    _write_json(VERIFY_STATE_KEY, _verify_state_from_sources(key_set))
 
 
 def _verify_state():
@@ -220,6 +242,15 @@ def _verify_state():
     return _verify_state_from_sources()
 
 
+def _validated_settings(audience, issuers):
+    from guard_core import settings
+
+    validated, reason = settings.validate_settings(audience, issuers)
+    if reason is not None:
+        _fail(reason)
+    return validated
+
+
 def _key_ids(key_set):
     return [key.get("kid") for key in key_set]
 
@@ -229,7 +260,7 @@ def _ed25519_verify(signature, message, public_key):
 
 
 # --- authorization beyond the JWT: helpers -----------------------------------------
-# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim and
+# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim_mode and
 # custom_rules) are imported inside the functions that use them: on NEAR every
 # call re-imports what it uses, and an import costs ~0.05-0.3 Tgas, so a verify
 # with the policy and claim mode off imports only custom_rules.
@@ -240,40 +271,33 @@ def _read_authz():
     return _read_json(AUTHZ_KEY)
 
 
-def _write_authz(config):
-    if config:
-        _write_json(AUTHZ_KEY, config)
-    else:
-        near.storage_remove(AUTHZ_KEY)
-
-
 def _read_claim(account_id):
-    from guard_core import claim
+    from guard_core import claim_mode
 
-    return near.storage_read(claim.storage_key(account_id))
+    return near.storage_read(claim_mode.storage_key(account_id))
 
 
-def _authorization_check(token, predecessor, config):
+def _authorization_check(token, predecessor, authz):
     """The core's step-7 hook (`extra_claims_check`), for one verify call.
 
     It runs only for a token whose signature, fatxn and audience passed, and
     checks, in order: claim mode (when on), the transaction policy (when set;
     only then is sign_payload decoded), and the integrator's rule in
     custom_rules.py. None accepts; the first reason found rejects.
-    config: the stored authz record, or None while both are off.
+    authz: the stored authz record, or None while both are off.
     """
 
     def check(token_claims, sign_payload):
         reason = None
-        if config:
-            if config.get("claim_mode") is True:
-                from guard_core import claim
+        if authz:
+            if authz.get("claim_mode") is True:
+                from guard_core import claim_mode
 
-                reason = claim.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
-            if reason is None and "policy" in config:
+                reason = claim_mode.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
+            if reason is None and "policy" in authz:
                 from guard_core import policy_check
 
-                reason = policy_check.check_policy(config["policy"], token_claims, sign_payload)
+                reason = policy_check.check_policy(authz["policy"], token_claims, sign_payload)
         if reason is None:
             import custom_rules
 
@@ -301,17 +325,21 @@ def _validated_claim_mode(candidate):
     return candidate is True
 
 
-def _init_authorization(policy_candidate, claim_mode_candidate):
-    config = {}
+def _validated_authz(policy_candidate, claim_mode_candidate):
+    """init's authz record ({} when both are off); aborts on an invalid part."""
+    authz = {}
     rules = _validated_policy(policy_candidate)
     if rules is not None:
-        config["policy"] = rules
+        authz["policy"] = rules
     if _validated_claim_mode(claim_mode_candidate):
-        config["claim_mode"] = True
-    _write_authz(config)
-    if rules is not None:
-        _emit("policy_set", {"policy": rules})
-    if "claim_mode" in config:
+        authz["claim_mode"] = True
+    return authz
+
+
+def _emit_authz_set(authz):
+    if "policy" in authz:
+        _emit("policy_set", {"policy": authz["policy"]})
+    if "claim_mode" in authz:
         _emit("claim_mode_set", {"enabled": True})
 
 
@@ -328,6 +356,7 @@ def _verify_call():
     if near.input_len() > MAX_VERIFY_ARGS_BYTES:
         return [False, ARGUMENTS_TOO_LARGE]
     args = _parse_args(near.input(), MAX_VERIFY_ARG_STRINGS, MAX_VERIFY_ARG_DEPTH)
+    # gas-mark: arguments (read, bound, parse)
     if not args:
         return [False, INVALID_ARGUMENTS]
     # The router sends {issuer, jwt}; FastAuth sends {guard_id, verify_payload}.
@@ -344,7 +373,8 @@ def _verify_call():
     if expected_issuer is None or "sign_payload" not in args:
         return [False, INVALID_ARGUMENTS, ""] if called_by_fastauth else [False, INVALID_ARGUMENTS]
     state = _verify_state()
-    config = state.get("settings") or {}
+    # gas-mark: storage read (vstate)
+    stored_settings = state.get("settings") or {}
     ok, detail = verifier.verify_jwt(
         token,
         args.get("sign_payload"),
@@ -353,8 +383,8 @@ def _verify_call():
         _now_seconds(),
         near.sha256,
         _ed25519_verify,
-        audience=config.get("audience"),
-        issuers=config.get("issuers"),
+        audience=stored_settings.get("audience"),
+        issuers=stored_settings.get("issuers"),
         paused=state.get("paused") is True,
         extra_claims_check=_authorization_check(token, args.get("predecessor"), state.get("authz")),
     )
@@ -372,6 +402,8 @@ def verify():
     except Exception:
         result = [False, reasons.VERIFICATION_ERROR]
     _return_json(result)
+    # gas-mark: reply
+    # gas-mark-report
 
 
 @near.export
@@ -385,9 +417,9 @@ def verify_custom_claims():
             result = [False, INVALID_ARGUMENTS]
         else:
             state = _verify_state()
-            config = state.get("settings") or {}
+            stored_settings = state.get("settings") or {}
             ok, detail = verifier.verify_custom_claims(
-                args.get("jwt_payload"), args.get("sign_payload"), config.get("audience"),
+                args.get("jwt_payload"), args.get("sign_payload"), stored_settings.get("audience"),
                 _authorization_check(args.get("jwt"), args.get("predecessor"), state.get("authz")),
             )
             result = [ok, detail]
@@ -404,11 +436,15 @@ def get_public_keys():
     # Stored in exactly the returned shape, so no parse and re-encode.
     raw = near.storage_read(KEYS_KEY)
     near.value_return(raw if raw is not None else "[]")
+    # gas-mark: read and reply
+    # gas-mark-report
 
 
 @near.export
 def owner():
     _return_json(_read_json(OWNER_KEY))
+    # gas-mark: read and reply
+    # gas-mark-report
 
 
 @near.export
@@ -428,8 +464,8 @@ def is_paused():
 
 @near.export
 def contract_source_metadata():
-    # NEP-330. guardctl.build writes the build's metadata (commit, toolchain,
-    # flags: scripts/guardctl/source_metadata.py) over this placeholder in its
+    # NEP-330. nearwasm.build writes the build's metadata (commit, toolchain,
+    # flags: nearwasm/source_metadata.py) over this placeholder in its
     # build copy; a constant of this function, so no other method pays for it.
     near.value_return('{"standards":[{"standard":"nep330","version":"1.3.0"}]}')  # nep330-metadata
 
@@ -455,18 +491,13 @@ def init():
         _fail(INVALID_ARGUMENTS + ": owner must be an account id")
     key_set = _validated_keys(args.get("public_keys"))
     _check_keys_stay_valid(key_set)
-    from guard_core import settings
-
-    config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
-    if reason is not None:
-        _fail(reason)
+    new_settings = _validated_settings(args.get("audience"), args.get("issuers"))
+    authz = _validated_authz(args.get("policy"), args.get("claim_mode"))
     _write_json(OWNER_KEY, new_owner)
-    _write_json(KEYS_KEY, key_set)
-    _write_json(SETTINGS_KEY, config)
     _write_json(VERSION_KEY, STATE_VERSION)
-    _emit("init", {"owner": new_owner, "kids": _key_ids(key_set), "settings": config})
-    _init_authorization(args.get("policy"), args.get("claim_mode"))
-    _store_verify_state(key_set)
+    _write_verify_sources({KEYS_KEY: key_set, SETTINGS_KEY: new_settings, AUTHZ_KEY: authz})
+    _emit("init", {"owner": new_owner, "kids": _key_ids(key_set), "settings": new_settings})
+    _emit_authz_set(authz)
 
 
 @near.export
@@ -493,7 +524,7 @@ def migrate():
         _fail(ONLY_SELF)
     previous = _read_json(VERSION_KEY, 0)
     if near.storage_has_key(KEYS_KEY):
-        _store_verify_state()
+        _write_verify_sources({})
     near.storage_remove(LEGACY_VERIFY_KEYS_KEY)
     _write_json(VERSION_KEY, STATE_VERSION)
     _emit("contract_migrated", {"from_version": previous, "to_version": STATE_VERSION})
@@ -544,14 +575,9 @@ def set_settings():
     """Owner: set or clear (null) the required audience and issuer allow-list."""
     _assert_owner()
     args = _admin_args("audience", "issuers")
-    from guard_core import settings
-
-    config, reason = settings.validate_settings(args.get("audience"), args.get("issuers"))
-    if reason is not None:
-        _fail(reason)
-    _write_json(SETTINGS_KEY, config)
-    _store_verify_state()
-    _emit("settings_set", config)
+    new_settings = _validated_settings(args.get("audience"), args.get("issuers"))
+    _write_verify_sources({SETTINGS_KEY: new_settings})
+    _emit("settings_set", new_settings)
 
 
 # --- ownership and pause ----------------------------------------------------------
@@ -588,8 +614,7 @@ def pause():
     """Owner: emergency stop; every verify fails until unpause."""
     _assert_owner()
     _admin_args()
-    _write_json(PAUSED_KEY, 1)
-    _store_verify_state()
+    _write_verify_sources({PAUSED_KEY: 1})
     _emit("paused", {"by": near.predecessor_account_id()})
 
 
@@ -597,8 +622,7 @@ def pause():
 def unpause():
     _assert_owner()
     _admin_args()
-    near.storage_remove(PAUSED_KEY)
-    _store_verify_state()
+    _write_verify_sources({PAUSED_KEY: None})
     _emit("unpaused", {"by": near.predecessor_account_id()})
 
 
@@ -608,8 +632,8 @@ def unpause():
 @near.export
 def get_policy():
     """The transaction policy (guard_core/policy.py format), or null when none is set."""
-    config = _read_authz()
-    _return_json(None if config is None else config.get("policy"))
+    authz = _read_authz()
+    _return_json(None if authz is None else authz.get("policy"))
 
 
 @near.export
@@ -620,20 +644,19 @@ def set_policy():
     if "policy" not in args:
         _fail(INVALID_ARGUMENTS + ": policy is required (null clears it)")
     rules = _validated_policy(args.get("policy"))
-    config = _read_authz() or {}
+    authz = _read_authz() or {}
     if rules is None:
-        config.pop("policy", None)
+        authz.pop("policy", None)
     else:
-        config["policy"] = rules
-    _write_authz(config)
-    _store_verify_state()
+        authz["policy"] = rules
+    _write_verify_sources({AUTHZ_KEY: authz})
     _emit("policy_set", {"policy": rules})
 
 
 @near.export
 def get_claim_mode():
-    config = _read_authz()
-    _return_json(config is not None and config.get("claim_mode") is True)
+    authz = _read_authz()
+    _return_json(authz is not None and authz.get("claim_mode") is True)
 
 
 @near.export
@@ -644,13 +667,12 @@ def set_claim_mode():
     enabled = args.get("enabled")
     if type(enabled) is not bool:
         _fail(INVALID_ARGUMENTS + ": enabled must be true or false")
-    config = _read_authz() or {}
+    authz = _read_authz() or {}
     if enabled:
-        config["claim_mode"] = True
+        authz["claim_mode"] = True
     else:
-        config.pop("claim_mode", None)
-    _write_authz(config)
-    _store_verify_state()
+        authz.pop("claim_mode", None)
+    _write_verify_sources({AUTHZ_KEY: authz})
     _emit("claim_mode_set", {"enabled": enabled})
 
 
@@ -661,31 +683,31 @@ def claim():
     The attached deposit (at least 1 yocto, so only a full-access key can
     claim) must cover the storage the claim adds; the rest is refunded. A new
     claim replaces the account's previous one, which adds no storage. A hash
-    another account holds cannot be claimed (guard_core/claim.py says why).
+    another account holds cannot be claimed (guard_core/claim_mode.py says why).
     """
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("jwt_hash")
-    jwt_hash = claims_mode.parse_jwt_hash(args.get("jwt_hash"))
+    jwt_hash = claim_mode.parse_jwt_hash(args.get("jwt_hash"))
     if jwt_hash is None:
-        _fail(claims_mode.BAD_HASH)
+        _fail(claim_mode.BAD_HASH)
     deposit = near.attached_deposit()
     if deposit < 1:
-        _fail(claims_mode.DEPOSIT_REQUIRED)
+        _fail(claim_mode.DEPOSIT_REQUIRED)
     account_id = near.predecessor_account_id()
-    index_key = claims_mode.hash_key(jwt_hash)
+    index_key = claim_mode.hash_key(jwt_hash)
     holder = near.storage_read(index_key)
     if holder is not None and holder != account_id.encode():
-        _fail(claims_mode.CLAIMED_BY_ANOTHER)
+        _fail(claim_mode.CLAIMED_BY_ANOTHER)
     before = near.storage_usage()
-    previous = near.storage_write(claims_mode.storage_key(account_id), jwt_hash)
+    previous = near.storage_write(claim_mode.storage_key(account_id), jwt_hash)
     if previous is not None and previous != jwt_hash:
-        near.storage_remove(claims_mode.hash_key(previous))
+        near.storage_remove(claim_mode.hash_key(previous))
     near.storage_write(index_key, account_id)
     added = near.storage_usage() - before
-    cost = added * claims_mode.STORAGE_BYTE_COST if added > 0 else 0
+    cost = added * claim_mode.STORAGE_BYTE_COST if added > 0 else 0
     if deposit < cost:
-        _fail(claims_mode.INSUFFICIENT_DEPOSIT + str(cost) + " yoctoNEAR")
+        _fail(claim_mode.INSUFFICIENT_DEPOSIT + str(cost) + " yoctoNEAR")
     refund = deposit - cost
     if refund > 0:
         _transfer(account_id, refund)
@@ -698,19 +720,19 @@ def claim():
 @near.export
 def unclaim():
     """Delete the calling account's claim and return its storage deposit; attach exactly 1 yocto."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     _admin_args()
     if near.attached_deposit() != 1:
-        _fail(claims_mode.ONE_YOCTO_REQUIRED)
+        _fail(claim_mode.ONE_YOCTO_REQUIRED)
     account_id = near.predecessor_account_id()
     before = near.storage_usage()
-    removed = near.storage_remove(claims_mode.storage_key(account_id))
+    removed = near.storage_remove(claim_mode.storage_key(account_id))
     if removed is None:
-        _fail(claims_mode.NO_CLAIM_TO_REMOVE)
-    near.storage_remove(claims_mode.hash_key(removed))
+        _fail(claim_mode.NO_CLAIM_TO_REMOVE)
+    near.storage_remove(claim_mode.hash_key(removed))
     released = before - near.storage_usage()
-    refund = released * claims_mode.STORAGE_BYTE_COST + 1
+    refund = released * claim_mode.STORAGE_BYTE_COST + 1
     _transfer(account_id, refund)
     _emit("unclaim", {"account_id": account_id, "jwt_hash": binascii.hexlify(removed).decode(),
                       "refund": str(refund)})
@@ -720,23 +742,25 @@ def unclaim():
 @near.export
 def get_claim():
     """get_claim(account_id): the account's claimed hash (hex), or null."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
     if not values.is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
-    stored = near.storage_read(claims_mode.storage_key(account_id))
+    stored = near.storage_read(claim_mode.storage_key(account_id))
     _return_json(None if stored is None else binascii.hexlify(stored).decode())
 
 
 @near.export
 def get_claim_deposit():
     """get_claim_deposit(account_id): yocto (string) a first claim by that account locks."""
-    from guard_core import claim as claims_mode
+    from guard_core import claim_mode
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
     if not values.is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
-    _return_json(str(claims_mode.claim_storage_bytes(account_id) * claims_mode.STORAGE_BYTE_COST))
+    _return_json(str(claim_mode.claim_storage_bytes(account_id) * claim_mode.STORAGE_BYTE_COST))
+
+# gas-mark: guard.py body (constants, exports)

@@ -74,8 +74,8 @@ NEAR_YOCTO = NEAR
 # guard.py answers `verify` arguments longer than this with "Arguments too large",
 # before parsing them.
 MAX_VERIFY_ARGS_BYTES = 32768
-ARGUMENTS_TOO_LARGE = "Arguments too large"
-INVALID_ARGUMENTS = "Invalid arguments"
+ARGUMENTS_TOO_LARGE = reasons.ARGUMENTS_TOO_LARGE
+INVALID_ARGUMENTS = reasons.INVALID_ARGUMENTS
 
 EVENT_PREFIX = "EVENT_JSON:"
 EVENT_STANDARD = "jwt_guard"

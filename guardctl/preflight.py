@@ -38,8 +38,6 @@ PROBE_SUBJECT = "guardctl-preflight"
 PROBE_ISSUER = "https://guardctl-preflight.invalid/"
 PROBE_PAYLOAD = b"guardctl preflight: a token no chain will ever see"
 PROBE_PREDECESSOR = "guardctl-preflight.near"
-# The shell's own answers to its arguments (contract/guard.py), besides guard_core's reasons.
-SHELL_REASONS = ("Invalid arguments", "Arguments too large")
 
 
 @dataclass
@@ -136,8 +134,7 @@ def _probe_verify(sandbox: _Sandbox, guard: str, owner: str) -> list:
         raise _Refused(f"verify answered {json.dumps(answer)[:120]}, not [bool, string]")
     if answer == [True, PROBE_SUBJECT]:
         return answer
-    built_in = (answer[1] in reasons.VERIFY_REASONS or answer[1] in SHELL_REASONS
-                or answer[1].startswith(("Policy:", "Claim mode:")))
+    built_in = answer[1] in reasons.VERIFY_REASONS
     if answer[0] is False and (answer[1] == reasons.CUSTOM_CLAIMS_REJECTED or not built_in):
         return answer  # the integrator's rule judged the test token: the guard works
     hint = (" (an exception in the guard, e.g. a custom rule failing on chain)"

@@ -29,3 +29,5 @@ from .claims import expected_issuer, issuer_from_guard_id
 from .keys import MAX_KEYS, MAX_KID_CHARS, validate_public_key, validate_public_keys
 from .jws import MAX_TOKEN_BYTES
 from .verifier import verify_custom_claims, verify_jwt
+
+# gas-mark: import guard_core

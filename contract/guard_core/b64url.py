@@ -62,7 +62,4 @@ def decode(segment):
         return None
     return data
 
-
-def encode(data):
-    """Unpadded base64url of `data` (bytes), as bytes."""
-    return b2a_base64(data, newline=False).rstrip(b"=").replace(b"+", b"-").replace(b"/", b"_")
+# gas-mark: import guard_core.b64url

@@ -158,3 +158,5 @@ def expected_issuer(issuer=None, guard_id=None):
     if type(issuer) is str:
         return issuer
     return issuer_from_guard_id(guard_id)
+
+# gas-mark: import guard_core.claims

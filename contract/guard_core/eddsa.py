@@ -13,3 +13,5 @@ def verify(signature, message, public_key, ed25519_verify):
     if len(signature) != SIGNATURE_SIZE or len(public_key) != PUBLIC_KEY_SIZE:
         return False
     return bool(ed25519_verify(signature, message, public_key))
+
+# gas-mark: import guard_core.eddsa

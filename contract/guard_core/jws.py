@@ -83,3 +83,5 @@ def parse_header(header_bytes):
     if alg not in SUPPORTED_ALGORITHMS:
         return None, reasons.UNSUPPORTED_ALGORITHM
     return (alg, kid), None
+
+# gas-mark: import guard_core.jws

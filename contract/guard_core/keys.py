@@ -282,3 +282,5 @@ def ed25519_public_key(key):
     if x is None or len(x) != ED25519_KEY_SIZE:
         return None
     return x
+
+# gas-mark: import guard_core.keys

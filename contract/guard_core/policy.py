@@ -47,16 +47,6 @@ then the actions inside Delegate actions likewise, and the total deposit last.
 import json
 
 from . import txdecode, values
-from .policy_check import (
-    ACTION_NOT_ALLOWED,
-    DEPOSIT_PER_ACTION_TOO_HIGH,
-    DEPOSIT_TOTAL_TOO_HIGH,
-    GAS_TOO_HIGH,
-    METHOD_NOT_ALLOWED,
-    RECEIVER_NOT_ALLOWED,
-    SIGNER_MISMATCH,
-    UNDECODABLE,
-)
 
 RECEIVERS = "receivers"
 ACTIONS = "actions"
@@ -81,18 +71,6 @@ MAX_POLICY_BYTES = 4096
 MAX_CLAIM_NAME_CHARS = 64
 U128_MAX = 340282366920938463463374607431768211455
 U64_MAX = 18446744073709551615
-
-# The reasons verify returns (policy_check.py), in the order the rules are checked.
-VERIFY_REASONS = (
-    UNDECODABLE,
-    SIGNER_MISMATCH,
-    RECEIVER_NOT_ALLOWED,
-    ACTION_NOT_ALLOWED,
-    METHOD_NOT_ALLOWED,
-    GAS_TOO_HIGH,
-    DEPOSIT_PER_ACTION_TOO_HIGH,
-    DEPOSIT_TOTAL_TOO_HIGH,
-)
 
 # set_policy / init validation messages.
 BAD_POLICY = "Invalid policy: expected an object with fields " + ", ".join(FIELDS)

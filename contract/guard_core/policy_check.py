@@ -9,17 +9,7 @@ import. Field names are written out as literals for the same reason; they are
 policy.FIELDS.
 """
 
-from . import txdecode
-
-# verify reasons (stable: clients match on them; policy.VERIFY_REASONS lists them).
-UNDECODABLE = "Policy: sign_payload does not decode"
-SIGNER_MISMATCH = "Policy: signer does not match the token"
-ACTION_NOT_ALLOWED = "Policy: action not allowed"
-RECEIVER_NOT_ALLOWED = "Policy: receiver not allowed"
-METHOD_NOT_ALLOWED = "Policy: method not allowed"
-GAS_TOO_HIGH = "Policy: gas per call too high"
-DEPOSIT_PER_ACTION_TOO_HIGH = "Policy: deposit per action too high"
-DEPOSIT_TOTAL_TOO_HIGH = "Policy: total deposit too high"
+from . import reasons, txdecode
 
 
 
@@ -58,7 +48,7 @@ def check_policy(policy, token_claims, sign_payload):
         sign_payload = bytes(sign_payload)
     payload, _ = txdecode.decode_payload(sign_payload)
     if payload is None:
-        return UNDECODABLE
+        return reasons.POLICY_UNDECODABLE
     return check_payload(policy, token_claims, payload)
 
 
@@ -71,7 +61,7 @@ def check_payload(policy, token_claims, payload):
         if signer is None:
             signer = payload.get("sender_id")
         if type(expected) is not str or expected != signer:
-            return SIGNER_MISMATCH
+            return reasons.POLICY_SIGNER_MISMATCH
     receivers = policy.get("receivers")
     kinds = policy.get("actions")
     methods = policy.get("methods")
@@ -84,7 +74,7 @@ def check_payload(policy, token_claims, payload):
         max_per_action = int(max_per_action)
     receiver = payload["receiver_id"]
     if receivers is not None and not receiver_allowed(receiver, receivers):
-        return RECEIVER_NOT_ALLOWED
+        return reasons.POLICY_RECEIVER_NOT_ALLOWED
     total = 0
     # One pass over the actions; a Delegate action's own actions follow it,
     # governed by its receiver. A delegate action cannot nest another one.
@@ -94,27 +84,27 @@ def check_payload(policy, token_claims, payload):
         for action in actions:
             kind = action["kind"]
             if kinds is not None and kind not in kinds:
-                return ACTION_NOT_ALLOWED
+                return reasons.POLICY_ACTION_NOT_ALLOWED
             if kind == "FunctionCall":
                 if methods is not None:
                     names = methods_for(receiver, methods)
                     if names is None or (action["method_name"] not in names and "*" not in names):
-                        return METHOD_NOT_ALLOWED
+                        return reasons.POLICY_METHOD_NOT_ALLOWED
                 if max_gas is not None and action["gas"] > max_gas:
-                    return GAS_TOO_HIGH
+                    return reasons.POLICY_GAS_TOO_HIGH
             elif kind == "Delegate":
                 inner = action["delegate_action"]
                 if receivers is not None and not receiver_allowed(inner["receiver_id"], receivers):
-                    return RECEIVER_NOT_ALLOWED
+                    return reasons.POLICY_RECEIVER_NOT_ALLOWED
                 pending.append((inner["receiver_id"], inner["actions"]))
                 continue
             elif kind != "Transfer":
                 continue
             deposit = action["deposit"]
             if max_per_action is not None and deposit > max_per_action:
-                return DEPOSIT_PER_ACTION_TOO_HIGH
+                return reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
             total += deposit
     max_total = policy.get("max_deposit_total")
     if max_total is not None and total > int(max_total):
-        return DEPOSIT_TOTAL_TOO_HIGH
+        return reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH
     return None

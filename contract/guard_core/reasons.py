@@ -1,8 +1,9 @@
 """The short, stable reason strings the guard returns; clients match on them.
 
-`verify` returns `[false, reason]` with exactly one of these strings. They are
-part of the public interface: change one only together with the README and
-every client that matches on it.
+`verify` returns `[false, reason]` with exactly one of these strings (or a
+reason of the integrator's custom_rules.py). They are part of the public
+interface: change one only together with the README and every client that
+matches on it. The JWT pipeline's (guard_core.verifier):
 
 | reason                   | when                                                                  |
 |--------------------------|-----------------------------------------------------------------------|
@@ -32,7 +33,13 @@ every client that matches on it.
 | `Token not yet valid`    | `nbf` > block time in seconds                                         |
 | `Issuer mismatch`        | `iss` differs from the expected issuer, or is not in the allow-list   |
 | `Invalid subject`        | `sub` empty, longer than 256 bytes, containing `#`, or not UTF-8      |
-| `Verification error`     | internal safety net: an unexpected error inside the core              |
+| `Verification error`     | internal safety net: an unexpected error while verifying              |
+
+The shell's own (guard.py), about the call's arguments: `Invalid arguments`
+(not a JSON object within the bounds, or no issuer / guard_id or
+sign_payload) and `Arguments too large` (over 32 KB, answered before
+parsing). Claim mode's (guard_core/claim_mode.py) and the transaction policy's
+(guard_core/policy_check.py) are below, each beside its constant.
 
 Key-set validation (for `init`, `set_public_keys`, `add_public_key`) has its
 own messages, prefixed so that an owner sees which rule a key broke.
@@ -57,7 +64,26 @@ ISSUER_MISMATCH = "Issuer mismatch"
 INVALID_SUBJECT = "Invalid subject"
 VERIFICATION_ERROR = "Verification error"
 
-VERIFY_REASONS = (
+# The shell's answers about the call's arguments.
+INVALID_ARGUMENTS = "Invalid arguments"
+ARGUMENTS_TOO_LARGE = "Arguments too large"
+
+# Claim mode (claim_mode.py): the predecessor has no claim / claimed another token.
+NO_CLAIM = "Claim mode: no claim for predecessor"
+NOT_CLAIMED = "Claim mode: token not claimed by predecessor"
+
+# Transaction policy (policy_check.py), in the order the rules are checked.
+POLICY_UNDECODABLE = "Policy: sign_payload does not decode"
+POLICY_SIGNER_MISMATCH = "Policy: signer does not match the token"
+POLICY_RECEIVER_NOT_ALLOWED = "Policy: receiver not allowed"
+POLICY_ACTION_NOT_ALLOWED = "Policy: action not allowed"
+POLICY_METHOD_NOT_ALLOWED = "Policy: method not allowed"
+POLICY_GAS_TOO_HIGH = "Policy: gas per call too high"
+POLICY_DEPOSIT_PER_ACTION_TOO_HIGH = "Policy: deposit per action too high"
+POLICY_DEPOSIT_TOTAL_TOO_HIGH = "Policy: total deposit too high"
+
+# The JWT pipeline's reasons (guard_core.verifier).
+JWT_REASONS = (
     PAUSED,
     TOKEN_TOO_LARGE,
     MALFORMED_TOKEN,
@@ -77,6 +103,20 @@ VERIFY_REASONS = (
     INVALID_SUBJECT,
     VERIFICATION_ERROR,
 )
+ARGUMENT_REASONS = (INVALID_ARGUMENTS, ARGUMENTS_TOO_LARGE)
+CLAIM_MODE_REASONS = (NO_CLAIM, NOT_CLAIMED)
+POLICY_REASONS = (
+    POLICY_UNDECODABLE,
+    POLICY_SIGNER_MISMATCH,
+    POLICY_RECEIVER_NOT_ALLOWED,
+    POLICY_ACTION_NOT_ALLOWED,
+    POLICY_METHOD_NOT_ALLOWED,
+    POLICY_GAS_TOO_HIGH,
+    POLICY_DEPOSIT_PER_ACTION_TOO_HIGH,
+    POLICY_DEPOSIT_TOTAL_TOO_HIGH,
+)
+# Every reason `verify` itself can give.
+VERIFY_REASONS = JWT_REASONS + ARGUMENT_REASONS + CLAIM_MODE_REASONS + POLICY_REASONS
 
 # Key-set validation messages.
 KEYS_NOT_A_LIST = "Invalid keys: expected a list of keys"
@@ -97,3 +137,5 @@ KEY_BAD_WINDOW_TYPE = "Invalid key: not_before and not_after must be integers in
 KEY_EMPTY_WINDOW = "Invalid key: not_before must be earlier than not_after"
 # Key changes that would leave the guard without a valid key (keys.validity_gap).
 KEYS_LEAVE_NO_VALID_KEY = "Refusing the key change: no key would be valid"
+
+# gas-mark: import guard_core.reasons

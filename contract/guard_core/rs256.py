@@ -6,6 +6,7 @@ fool (no BER leniency, no garbage after the hash, padding length fixed by the
 modulus size and always >= 8 bytes of FF for the sizes we accept).
 """
 
+from . import values
 from .keys import RS256_MODULUS_SIZES as MODULUS_SIZES
 
 PUBLIC_EXPONENT = 65537
@@ -35,9 +36,8 @@ def verify_digest(signature, digest, modulus):
     size = len(modulus)
     if size not in MODULUS_SIZES or len(signature) != size or len(digest) != _DIGEST_SIZE:
         return False
-    n = int.from_bytes(modulus, "big")
-    s = int.from_bytes(signature, "big")
-    if s >= n:
-        return False
-    recovered = pow(s, PUBLIC_EXPONENT, n).to_bytes(size, "big")
-    return recovered == encoded_message(digest, size)
+    recovered = values.rsa_public_pow(signature, modulus)
+    # gas-mark: exponentiation
+    return recovered is not None and recovered == encoded_message(digest, size)
+
+# gas-mark: import guard_core.rs256

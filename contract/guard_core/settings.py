@@ -11,7 +11,6 @@ MAX_AUDIENCE_CHARS = 256
 MAX_ISSUERS = 16
 MAX_ISSUER_CHARS = 256
 
-BAD_SETTINGS = "Invalid settings: expected an object with optional audience and issuers"
 BAD_AUDIENCE = "Invalid settings: audience must be a string of 1 to 256 characters"
 BAD_ISSUERS = "Invalid settings: issuers must be a list of 1 to 16 strings of 1 to 256 characters"
 

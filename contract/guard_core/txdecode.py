@@ -2,7 +2,7 @@
 
     decode_payload(data) -> (payload dict, None) | (None, error text)
 
-`data` is one of (near-facts.md, "Transactions (Borsh)"):
+`data` is one of (nearcore's `Transaction` and `DelegateAction` Borsh layouts):
 * a `Transaction` V0 (`signer_id` first: a u32 length whose second byte is 0,
   since account ids are at most 64 bytes), or V1 (a leading `0x01`, then the
   V0 fields, then `priority_fee: u64`) -- nearcore tells them apart the same way;

@@ -20,9 +20,12 @@ _HAS_ISASCII = hasattr(b"", "isascii")
 # C versions with the same answers, installed by the shell on NEAR (use_native):
 # runtime patch 11's near.bytes_from_byte_list (the per-item checks below cost
 # ~1,700 Wasm instructions per item in bytecode) and patch 12's
-# near.json_text_within (the byte loop below, ~100 times cheaper in C).
+# near.json_text_within (the byte loop below, ~100 times cheaper in C), and
+# patch 14's near.rsa_public_pow (RS256's exponentiation from and to bytes,
+# without int objects).
 _native_bytes_from_list = None
 _native_json_text_within = None
+_native_rsa_public_pow = None
 
 # JWT NumericDate values and key windows are unix seconds; anything outside
 # [0, 2**63) is treated as malformed rather than as "far past/future".
@@ -45,13 +48,27 @@ def all_ints(items):
     return not items or set(map(type, items)) == _INT_ONLY
 
 
-def use_native(bytes_from_list=None, json_text_within=None):
-    """Make bytes_from_list (and is_byte_list) and json_text_within call C
-    versions that give the same answers for every value; None restores this
-    module's own."""
-    global _native_bytes_from_list, _native_json_text_within
+def use_native(bytes_from_list=None, json_text_within=None, rsa_public_pow=None):
+    """Make bytes_from_list (and is_byte_list), json_text_within and
+    rsa_public_pow call C versions that give the same answers for every value;
+    None restores this module's own."""
+    global _native_bytes_from_list, _native_json_text_within, _native_rsa_public_pow
     _native_bytes_from_list = bytes_from_list
     _native_json_text_within = json_text_within
+    _native_rsa_public_pow = rsa_public_pow
+
+
+def rsa_public_pow(signature, modulus):
+    """signature^65537 mod modulus as big-endian bytes of the modulus' length,
+    or None when signature >= modulus (both big-endian bytes of one length, a
+    multiple of 4; the modulus odd with a non-zero first byte)."""
+    if _native_rsa_public_pow is not None:
+        return _native_rsa_public_pow(signature, modulus)
+    n = int.from_bytes(modulus, "big")
+    s = int.from_bytes(signature, "big")
+    if s >= n:
+        return None
+    return pow(s, 65537, n).to_bytes(len(modulus), "big")
 
 
 def bytes_from_list(value):
@@ -225,3 +242,5 @@ def parse_json_object(data, max_strings, max_depth):
     if type(parsed) is not dict:
         return None
     return parsed
+
+# gas-mark: import guard_core.values

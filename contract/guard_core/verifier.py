@@ -1,11 +1,13 @@
-"""The whole JWT verification pipeline, in the order guard.md specifies.
+"""The whole JWT verification pipeline, step by step.
 
     verify_jwt(...) -> (True, sub) | (False, reason)
 
-It never raises, whatever the argument types: each step validates its input
-explicitly, and a last-resort `except` turns anything unforeseen into
-`Verification error` rather than a panic. Cheap checks come first; the
-payload is decoded and parsed only after the signature has been verified.
+Each step validates its input explicitly, whatever the argument types, and
+answers with a reason rather than raising. The one safety net for the
+unforeseen (a bug, or an `extra_claims_check` that raises) is the shell's:
+guard.py answers any exception with `Verification error`. Cheap checks come
+first; the payload is decoded and parsed only after the signature has been
+verified.
 """
 
 from . import claims as claims_mod
@@ -42,37 +44,6 @@ def verify_jwt(
                      a reason string to reject (transaction policy, claim
                      mode, an integrator's own rules).
     """
-    try:
-        return _verify(
-            token,
-            sign_payload,
-            public_keys,
-            expected_issuer,
-            now_seconds,
-            sha256,
-            ed25519_verify,
-            audience,
-            issuers,
-            paused,
-            extra_claims_check,
-        )
-    except Exception:
-        return False, reasons.VERIFICATION_ERROR
-
-
-def _verify(
-    token,
-    sign_payload,
-    public_keys,
-    expected_issuer,
-    now_seconds,
-    sha256,
-    ed25519_verify,
-    audience,
-    issuers,
-    paused,
-    extra_claims_check,
-):
     # 1. Pause.
     if paused:
         return False, reasons.PAUSED
@@ -81,11 +52,13 @@ def _verify(
 
     # 2-3. Size and shape.
     parts, reason = jws.split_token(token)
+    # gas-mark: token split, header and signature base64
     if reason is not None:
         return False, reason
 
     # 4. Header and key selection.
     header, reason = jws.parse_header(parts.header_bytes)
+    # gas-mark: header json
     if reason is not None:
         return False, reason
     alg, kid = header
@@ -95,25 +68,31 @@ def _verify(
     # A kid that names a stored key selects at most one, so more means unpinned.
     if alg == "RS256" and len(candidates) > 1 and keys.rs256_work(candidates) > keys.MAX_UNPINNED_RS256_WORK:
         return False, reasons.KEY_ID_REQUIRED
+    # gas-mark: key selection
 
     # 5. Signature.
     if not _signature_valid(alg, candidates, parts, sha256, ed25519_verify):
         return False, reasons.INVALID_SIGNATURE
+    # gas-mark: signature check (rest)
 
     # 6. Payload (only now is it decoded).
     payload_bytes = b64url.decode(parts.payload_segment)
+    # gas-mark: payload base64
     if payload_bytes is None:
         return False, reasons.MALFORMED_TOKEN
     token_claims, reason = claims_mod.parse_payload(payload_bytes)
+    # gas-mark: payload json
     if reason is not None:
         return False, reason
 
     # 7. Custom claims.
     reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)
+    # gas-mark: fatxn = sign_payload, audience
     if reason is not None:
         return False, reason
     if extra_claims_check is not None:
         reason = extra_claims_check(token_claims, sign_payload)
+        # gas-mark: authorization (claim mode, policy, custom rules)
         if reason is not None:
             if type(reason) is not str or not reason:
                 reason = reasons.CUSTOM_CLAIMS_REJECTED
@@ -126,6 +105,7 @@ def _verify(
     if reason is not None:
         return False, reason
     subject, reason = claims_mod.check_subject(token_claims)
+    # gas-mark: time, issuer, subject
     if reason is not None:
         return False, reason
     return True, subject
@@ -139,6 +119,7 @@ def _signature_valid(alg, candidates, parts, sha256, ed25519_verify):
 
         # Hashed once, whatever the number of candidate keys.
         digest = sha256(parts.signing_input)
+        # gas-mark: sha256 of the signing input
         if type(digest) is not bytes:
             return False
         for key in candidates:
@@ -162,22 +143,21 @@ def verify_custom_claims(jwt_payload, sign_payload, audience=None, extra_claims_
 
     jwt_payload: the decoded JWT payload as a list of ints 0-255.
     """
-    try:
-        payload_bytes = values.bytes_from_list(jwt_payload)
-        if payload_bytes is None:
-            return False, reasons.INVALID_PAYLOAD
-        token_claims = values.parse_json_object(
-            payload_bytes, claims_mod.MAX_PAYLOAD_STRINGS, claims_mod.MAX_PAYLOAD_DEPTH
-        )
-        if token_claims is None:
-            return False, reasons.INVALID_PAYLOAD
-        reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)
-        if reason is None and extra_claims_check is not None:
-            reason = extra_claims_check(token_claims, sign_payload)
-            if reason is not None and (type(reason) is not str or not reason):
-                reason = reasons.CUSTOM_CLAIMS_REJECTED
-        if reason is not None:
-            return False, reason
-        return True, ""
-    except Exception:
-        return False, reasons.VERIFICATION_ERROR
+    payload_bytes = values.bytes_from_list(jwt_payload)
+    if payload_bytes is None:
+        return False, reasons.INVALID_PAYLOAD
+    token_claims = values.parse_json_object(
+        payload_bytes, claims_mod.MAX_PAYLOAD_STRINGS, claims_mod.MAX_PAYLOAD_DEPTH
+    )
+    if token_claims is None:
+        return False, reasons.INVALID_PAYLOAD
+    reason = claims_mod.check_custom_claims(token_claims, sign_payload, audience)
+    if reason is None and extra_claims_check is not None:
+        reason = extra_claims_check(token_claims, sign_payload)
+        if reason is not None and (type(reason) is not str or not reason):
+            reason = reasons.CUSTOM_CLAIMS_REJECTED
+    if reason is not None:
+        return False, reason
+    return True, ""
+
+# gas-mark: import guard_core.verifier

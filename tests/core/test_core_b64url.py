@@ -20,7 +20,6 @@ HOSTILE_BYTES = st.binary(max_size=40) | st.text(
 def test_decode_inverts_standard_encoding(data):
     segment = base64.urlsafe_b64encode(data).rstrip(b"=")
     assert core_b64url.decode(segment) == data
-    assert core_b64url.encode(data) == segment
 
 
 @HYPOTHESIS

@@ -101,6 +101,6 @@ def test_case_is_rejected_with_its_reason_as_a_transaction(corpus_chain, case):
 def test_corpus_covers_the_reasons(corpus_chain):
     counts = Counter(case.reason for case in CORPUS)
     # Key id required depends on the key set's size, not the token (test_gas_budgets covers it).
-    expected = set(reasons.VERIFY_REASONS) - {
+    expected = set(reasons.JWT_REASONS) - {
         reasons.PAUSED, reasons.CUSTOM_CLAIMS_REJECTED, reasons.VERIFICATION_ERROR, reasons.KEY_ID_REQUIRED}
     assert expected <= set(counts)

@@ -30,7 +30,7 @@ from devkit.guard_chain import (
 
 PAYLOAD = sample_sign_payload()
 TGAS = 10**12
-KNOWN_REASONS = set(reasons.VERIFY_REASONS) | {INVALID_ARGUMENTS, ARGUMENTS_TOO_LARGE}
+KNOWN_REASONS = set(reasons.VERIFY_REASONS)
 
 
 @pytest.fixture

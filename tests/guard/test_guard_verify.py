@@ -234,7 +234,7 @@ def test_every_verify_reason_reachable_from_the_shell_is_covered():
     covered |= {reasons.PAUSED, reasons.AUDIENCE_MISMATCH}
     covered |= {reasons.KEY_ID_REQUIRED}  # test_gas_budgets: the cap on keys tried without a kid
     unreachable = {reasons.CUSTOM_CLAIMS_REJECTED, reasons.VERIFICATION_ERROR}
-    assert set(reasons.VERIFY_REASONS) - unreachable <= covered
+    assert set(reasons.JWT_REASONS) - unreachable <= covered
 
 
 # ----------------------------------------------------------------------------- numbers that are not integers

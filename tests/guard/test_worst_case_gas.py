@@ -30,7 +30,7 @@ from devkit.guard_chain import (
 TGAS = 10**12
 CEILING_TGAS = 30
 CEILING_4096_TGAS = 45  # a configuration whose kid-less tokens are tried against a 4096-bit key
-INVALID_ARGUMENTS = "Invalid arguments"
+INVALID_ARGUMENTS = reasons.INVALID_ARGUMENTS
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_policies_beyond_the_limits_are_refused_and_cheaply(fresh):
     huge = {"methods": {f"*.m{entry:02d}.near": [f"{index:02d}".ljust(32, "x") for index in range(64)] for entry in range(32)}}
     result = fresh.call(OWNER, "set_policy", {"policy": huge}, gas=300 * TGAS)
     # Its 2,000-odd strings are refused before parsing (the admin argument bound).
-    assert "Invalid arguments" in fresh.failure_message(result)
+    assert INVALID_ARGUMENTS in fresh.failure_message(result)
     assert fresh.method_gas(result) < 15 * TGAS
     # One past each limit, within the argument bound: refused by the policy rules.
     largest = worst_case.max_policy()

@@ -21,7 +21,7 @@ if sys.implementation.name == "micropython":
 else:
     from binascii import hexlify, unhexlify
 
-from guard_core import claim, policy, policy_check, txdecode
+from guard_core import claim_mode, policy, policy_check, txdecode
 
 write = sys.stdout.write
 
@@ -63,7 +63,7 @@ def main():
         write("policy " + canon([normalised, reason, verdict, as_list]) + "\n")
         count += 1
     for value in data["hash"]:
-        write("hash " + canon(claim.parse_jwt_hash(value)) + "\n")
+        write("hash " + canon(claim_mode.parse_jwt_hash(value)) + "\n")
         count += 1
     write("SELFCHECK DONE %d\n" % count)
 

@@ -27,7 +27,7 @@ from devkit.guard_chain import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR
 
-from guard_core import claim as claim_core
+from guard_core import claim_mode, reasons
 
 PAYLOAD = P.transaction_v0([P.function_call()], receiver="wrap.near")[0]
 
@@ -57,7 +57,7 @@ def do_claim(env, account_id: str, jwt: str, deposit: int = NEAR):
     return env.call(account_id, "claim", {"jwt_hash": jwt_hash(jwt)}, deposit=deposit)
 
 
-def claim_mode(env, enabled: bool):
+def set_claim_mode(env, enabled: bool):
     return env.ok(OWNER, "set_claim_mode", {"enabled": enabled})
 
 
@@ -92,7 +92,7 @@ def test_insufficient_deposit_is_refused_and_nothing_is_stored(env):
     before = balance(env, ALICE)
     result = do_claim(env, ALICE, token(env), deposit=claim_cost(ALICE) - 1)
     assert not result.succeeded
-    assert env.failure_message(result) == ("Smart contract panicked: " + claim_core.INSUFFICIENT_DEPOSIT
+    assert env.failure_message(result) == ("Smart contract panicked: " + claim_mode.INSUFFICIENT_DEPOSIT
                                            + str(claim_cost(ALICE)) + " yoctoNEAR")
     assert env.view("get_claim", {"account_id": ALICE}) is None
     assert before - balance(env, ALICE) == result.tokens_burnt  # the deposit was refunded
@@ -100,13 +100,13 @@ def test_insufficient_deposit_is_refused_and_nothing_is_stored(env):
 
 def test_claim_without_deposit_is_refused(env):
     result = do_claim(env, ALICE, token(env), deposit=0)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.DEPOSIT_REQUIRED
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.DEPOSIT_REQUIRED
 
 
 @pytest.mark.parametrize("value", ["00" * 31, "zz" * 32, [1] * 31, None, 5])
 def test_claim_with_a_malformed_hash_is_refused(env, value):
     result = env.call(ALICE, "claim", {"jwt_hash": value}, deposit=NEAR)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.BAD_HASH
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.BAD_HASH
 
 
 def test_claim_accepts_the_hash_as_bytes(env):
@@ -149,16 +149,16 @@ def test_unclaim_needs_exactly_one_yocto_and_a_claim(env):
     assert do_claim(env, ALICE, token(env)).succeeded
     for deposit in (0, 2):
         result = env.call(ALICE, "unclaim", {}, deposit=deposit)
-        assert env.failure_message(result) == "Smart contract panicked: " + claim_core.ONE_YOCTO_REQUIRED
+        assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.ONE_YOCTO_REQUIRED
     result = env.call(BOB, "unclaim", {}, deposit=1)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.NO_CLAIM_TO_REMOVE
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.NO_CLAIM_TO_REMOVE
 
 
 def test_a_token_is_claimed_by_one_account_at_a_time(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
     result = do_claim(env, BOB, jwt)
-    assert env.failure_message(result) == "Smart contract panicked: " + claim_core.CLAIMED_BY_ANOTHER
+    assert env.failure_message(result) == "Smart contract panicked: " + claim_mode.CLAIMED_BY_ANOTHER
     assert env.view("get_claim", {"account_id": BOB}) is None
     # claiming it again is a no-op for its holder
     again = do_claim(env, ALICE, jwt)
@@ -202,20 +202,20 @@ def test_claim_mode_is_off_by_default_and_only_the_owner_switches_it(env):
     assert "Only the owner can call this method" in env.failure_message(result)
     result = env.call(OWNER, "set_claim_mode", {"enabled": "yes"})
     assert "enabled must be true or false" in env.failure_message(result)
-    result = claim_mode(env, True)
+    result = set_claim_mode(env, True)
     assert env.view("get_claim_mode") is True
     assert env.events(result)[0] == {"standard": "jwt_guard", "version": "1.0.0", "event": "claim_mode_set",
                                      "data": [{"enabled": True}]}
-    claim_mode(env, False)
+    set_claim_mode(env, False)
     assert env.view("get_claim_mode") is False
 
 
 def test_claim_mode_and_policy_are_independent(env):
     env.ok(OWNER, "set_policy", {"policy": {"receivers": ["wrap.near"]}})
-    claim_mode(env, True)
-    claim_mode(env, False)
+    set_claim_mode(env, True)
+    set_claim_mode(env, False)
     assert env.view("get_policy") == {"receivers": ["wrap.near"]}
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     env.ok(OWNER, "set_policy", {"policy": None})
     assert env.view("get_claim_mode") is True
 
@@ -231,61 +231,61 @@ def test_without_claim_mode_claims_are_ignored(env):
 def test_claimed_token_verifies_for_its_claimant_only(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert verify(env, jwt, ALICE) == [True, SUB]
     assert env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))[0] == [True, SUB]
     # wrong predecessor: BOB has no claim at all
-    assert verify(env, jwt, BOB) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, BOB) == [False, reasons.NO_CLAIM]
     # BOB's own claim is for another token
     assert do_claim(env, BOB, token(env, nonce="bob")).succeeded
-    assert verify(env, jwt, BOB) == [False, claim_core.NOT_CLAIMED]
+    assert verify(env, jwt, BOB) == [False, reasons.NOT_CLAIMED]
 
 
 def test_no_claim(env):
-    claim_mode(env, True)
-    assert verify(env, token(env), ALICE) == [False, claim_core.NO_CLAIM]
+    set_claim_mode(env, True)
+    assert verify(env, token(env), ALICE) == [False, reasons.NO_CLAIM]
 
 
 @pytest.mark.parametrize("predecessor", [None, "", 5, "x" * 3000, ["alice.test.near"]])
 def test_missing_or_malformed_predecessor_has_no_claim(env, predecessor):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     args = router_args(jwt, PAYLOAD, predecessor=predecessor)
     if predecessor is None:
         del args["predecessor"]
-    assert env.verify_view(args) == [False, claim_core.NO_CLAIM]
+    assert env.verify_view(args) == [False, reasons.NO_CLAIM]
 
 
 def test_overwritten_claim_retires_the_old_token(env):
     old, new = token(env), token(env, nonce="new")
     assert do_claim(env, ALICE, old).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert verify(env, old, ALICE) == [True, SUB]
     assert do_claim(env, ALICE, new).succeeded
-    assert verify(env, old, ALICE) == [False, claim_core.NOT_CLAIMED]
+    assert verify(env, old, ALICE) == [False, reasons.NOT_CLAIMED]
     assert verify(env, new, ALICE) == [True, SUB]
 
 
 def test_unclaimed_token_no_longer_verifies(env):
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     assert env.call(ALICE, "unclaim", {}, deposit=1).succeeded
-    assert verify(env, jwt, ALICE) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_runs_after_the_signature_and_before_the_policy(env):
     jwt = token(env)
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     env.ok(OWNER, "set_policy", {"policy": {"receivers": ["other.near"]}})
     forged = jwt[:-4] + ("AAAA" if not jwt.endswith("AAAA") else "BBBB")
     assert verify(env, forged, ALICE) == [False, "Invalid signature"]
-    assert verify(env, jwt, ALICE) == [False, claim_core.NO_CLAIM]
+    assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
     assert do_claim(env, ALICE, jwt).succeeded
     from guard_core import policy
 
-    assert verify(env, jwt, ALICE) == [False, policy.RECEIVER_NOT_ALLOWED]
+    assert verify(env, jwt, ALICE) == [False, reasons.POLICY_RECEIVER_NOT_ALLOWED]
 
 
 def test_verify_custom_claims_view_applies_claim_mode(env):
@@ -293,18 +293,18 @@ def test_verify_custom_claims_view_applies_claim_mode(env):
 
     jwt = token(env)
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     body = list(json.dumps(claims(env.now_s, PAYLOAD)).encode())
     base = {"jwt": jwt, "jwt_payload": body, "sign_payload": list(PAYLOAD)}
     assert env.view("verify_custom_claims", dict(base, predecessor=ALICE)) == [True, ""]
-    assert env.view("verify_custom_claims", dict(base, predecessor=BOB)) == [False, claim_core.NO_CLAIM]
+    assert env.view("verify_custom_claims", dict(base, predecessor=BOB)) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_gas(env):
     jwt = token(env)
     _, off = env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))
     assert do_claim(env, ALICE, jwt).succeeded
-    claim_mode(env, True)
+    set_claim_mode(env, True)
     value, on = env.verify_tx(router_args(jwt, PAYLOAD, predecessor=ALICE))
     assert value == [True, SUB]
     print(f"\nEdDSA verify: claim mode off {off / 1e12:.3f} Tgas, on {on / 1e12:.3f} Tgas")

@@ -1,4 +1,4 @@
-"""guard_core.claim under CPython: claim hashes, the verify rule, the storage formula."""
+"""guard_core.claim_mode under CPython: claim hashes, the verify rule, the storage formula."""
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 
-from guard_core import claim
+from guard_core import claim_mode, reasons
 
 
 def sha256(data: bytes) -> bytes:
@@ -19,7 +19,7 @@ TOKEN_HASH = sha256(TOKEN.encode())
 
 @pytest.mark.parametrize("value", [TOKEN_HASH.hex(), TOKEN_HASH.hex().upper(), list(TOKEN_HASH)])
 def test_jwt_hash_forms(value):
-    assert claim.parse_jwt_hash(value) == TOKEN_HASH
+    assert claim_mode.parse_jwt_hash(value) == TOKEN_HASH
 
 
 @pytest.mark.parametrize("value", [
@@ -28,14 +28,14 @@ def test_jwt_hash_forms(value):
     [0.0] * 32, TOKEN_HASH, {"hash": TOKEN_HASH.hex()}, 5,
 ])
 def test_bad_jwt_hashes(value):
-    assert claim.parse_jwt_hash(value) is None
+    assert claim_mode.parse_jwt_hash(value) is None
 
 
 def test_check_claim():
-    assert claim.check_claim(TOKEN_HASH, TOKEN, sha256) is None
-    assert claim.check_claim(None, TOKEN, sha256) == claim.NO_CLAIM
-    assert claim.check_claim(TOKEN_HASH, TOKEN + "x", sha256) == claim.NOT_CLAIMED
-    assert claim.check_claim(TOKEN_HASH, None, sha256) == claim.NOT_CLAIMED
+    assert claim_mode.check_claim(TOKEN_HASH, TOKEN, sha256) is None
+    assert claim_mode.check_claim(None, TOKEN, sha256) == reasons.NO_CLAIM
+    assert claim_mode.check_claim(TOKEN_HASH, TOKEN + "x", sha256) == reasons.NOT_CLAIMED
+    assert claim_mode.check_claim(TOKEN_HASH, None, sha256) == reasons.NOT_CLAIMED
 
 
 def test_check_predecessor_claim_reads_only_plausible_account_ids():
@@ -45,14 +45,14 @@ def test_check_predecessor_claim_reads_only_plausible_account_ids():
         reads.append(account_id)
         return {"alice.near": TOKEN_HASH}.get(account_id)
 
-    assert claim.check_predecessor_claim(TOKEN, "alice.near", read_claim, sha256) is None
-    assert claim.check_predecessor_claim(TOKEN, "bob.near", read_claim, sha256) == claim.NO_CLAIM
-    assert claim.check_predecessor_claim("other", "alice.near", read_claim, sha256) == claim.NOT_CLAIMED
+    assert claim_mode.check_predecessor_claim(TOKEN, "alice.near", read_claim, sha256) is None
+    assert claim_mode.check_predecessor_claim(TOKEN, "bob.near", read_claim, sha256) == reasons.NO_CLAIM
+    assert claim_mode.check_predecessor_claim("other", "alice.near", read_claim, sha256) == reasons.NOT_CLAIMED
     for predecessor in (None, "", "a", "x" * 65, "x" * 3000, 5, ["alice.near"]):
-        assert claim.check_predecessor_claim(TOKEN, predecessor, read_claim, sha256) == claim.NO_CLAIM
+        assert claim_mode.check_predecessor_claim(TOKEN, predecessor, read_claim, sha256) == reasons.NO_CLAIM
     assert reads == ["alice.near", "bob.near", "alice.near"]
 
 
 def test_claim_storage_bytes():
     # "c/" + account -> 32 bytes, and "h/" + 32 bytes -> account; 40 bytes of overhead per record
-    assert claim.claim_storage_bytes("user.test.near") == (2 + 14 + 32 + 40) * 2
+    assert claim_mode.claim_storage_bytes("user.test.near") == (2 + 14 + 32 + 40) * 2

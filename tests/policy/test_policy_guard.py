@@ -29,7 +29,7 @@ from devkit.guard_chain import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy
+from guard_core import policy, reasons
 
 TGAS = TERA
 
@@ -84,7 +84,7 @@ def test_set_policy_stores_the_normalised_policy_and_logs_an_event(env):
 
 def test_clearing_the_policy(env):
     set_policy(env, {"receivers": ["wrap.near"]})
-    assert verify(env, b"garbage") == [False, policy.UNDECODABLE]
+    assert verify(env, b"garbage") == [False, reasons.POLICY_UNDECODABLE]
     result = set_policy(env, None)
     assert env.view("get_policy") is None
     assert env.events(result)[0]["data"] == [{"policy": None}]
@@ -146,22 +146,22 @@ CALL = dict(signer="alice.near", receiver="wrap.near")
 RULE_CASES = {
     # rule: (policy, allowed payload, refused payload, reason)
     "receivers exact": ({"receivers": ["wrap.near"]}, tx(P.transfer(), receiver="wrap.near"),
-                        tx(P.transfer(), receiver="evil.near"), policy.RECEIVER_NOT_ALLOWED),
+                        tx(P.transfer(), receiver="evil.near"), reasons.POLICY_RECEIVER_NOT_ALLOWED),
     "receivers suffix": ({"receivers": ["*.pool.near"]}, tx(P.transfer(), receiver="a.pool.near"),
-                         tx(P.transfer(), receiver="pool.near"), policy.RECEIVER_NOT_ALLOWED),
+                         tx(P.transfer(), receiver="pool.near"), reasons.POLICY_RECEIVER_NOT_ALLOWED),
     "actions": ({"actions": ["FunctionCall"]}, tx(P.function_call(), **CALL),
-                tx(P.function_call(), P.add_full_access_key(), **CALL), policy.ACTION_NOT_ALLOWED),
+                tx(P.function_call(), P.add_full_access_key(), **CALL), reasons.POLICY_ACTION_NOT_ALLOWED),
     "methods": ({"methods": {"wrap.near": ["ft_transfer"]}}, tx(P.function_call("ft_transfer"), **CALL),
-                tx(P.function_call("ft_burn"), **CALL), policy.METHOD_NOT_ALLOWED),
+                tx(P.function_call("ft_burn"), **CALL), reasons.POLICY_METHOD_NOT_ALLOWED),
     "max_gas": ({"max_gas": str(30 * TGAS)}, tx(P.function_call(gas=30 * TGAS), **CALL),
-                tx(P.function_call(gas=30 * TGAS + 1), **CALL), policy.GAS_TOO_HIGH),
+                tx(P.function_call(gas=30 * TGAS + 1), **CALL), reasons.POLICY_GAS_TOO_HIGH),
     "max_deposit_per_action": ({"max_deposit_per_action": str(NEAR)}, tx(P.transfer(NEAR), P.transfer(NEAR), **CALL),
-                               tx(P.transfer(NEAR + 1), **CALL), policy.DEPOSIT_PER_ACTION_TOO_HIGH),
+                               tx(P.transfer(NEAR + 1), **CALL), reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH),
     "max_deposit_total": ({"max_deposit_total": str(NEAR)}, tx(P.transfer(NEAR // 2), P.transfer(NEAR // 2), **CALL),
-                          tx(P.transfer(NEAR // 2), P.transfer(NEAR // 2 + 1), **CALL), policy.DEPOSIT_TOTAL_TOO_HIGH),
+                          tx(P.transfer(NEAR // 2), P.transfer(NEAR // 2 + 1), **CALL), reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH),
     "signer_claim": ({"signer_claim": "near_account"}, tx(P.transfer(), signer="alice.near"),
-                     tx(P.transfer(), signer="mallory.near"), policy.SIGNER_MISMATCH),
-    "decoding": ({}, tx(P.transfer()), tx(P.transfer())[:-1], policy.UNDECODABLE),
+                     tx(P.transfer(), signer="mallory.near"), reasons.POLICY_SIGNER_MISMATCH),
+    "decoding": ({}, tx(P.transfer()), tx(P.transfer())[:-1], reasons.POLICY_UNDECODABLE),
 }
 
 
@@ -180,7 +180,7 @@ def test_the_full_policy_with_fastauth_arguments_and_a_delegate_action(env):
     set_policy(env, dict(FULL_POLICY, actions=["FunctionCall", "Transfer", "Delegate"]))
     good = P.delegate_payload([P.function_call("ft_transfer", deposit=1)], sender="alice.near", receiver="wrap.near")[0]
     bad = P.delegate_payload([P.function_call("ft_transfer", deposit=1)], sender="alice.near", receiver="evil.near")[0]
-    for payload, expected in ((good, [True, SUB]), (bad, [False, policy.RECEIVER_NOT_ALLOWED])):
+    for payload, expected in ((good, [True, SUB]), (bad, [False, reasons.POLICY_RECEIVER_NOT_ALLOWED])):
         token = token_for(env, payload, near_account="alice.near")
         args = fastauth_args(token, payload)
         assert env.verify_view(args) == expected_answer(args, expected)
@@ -198,7 +198,7 @@ def test_policy_runs_before_expiry(env):
     set_policy(env, {"receivers": ["wrap.near"]})
     payload = tx(P.transfer(), receiver="evil.near")
     token = sign_token(ed25519_key(), claims(env.now_s, payload, exp=env.now_s - 10), kid="ed")
-    assert env.verify_view(router_args(token, payload)) == [False, policy.RECEIVER_NOT_ALLOWED]
+    assert env.verify_view(router_args(token, payload)) == [False, reasons.POLICY_RECEIVER_NOT_ALLOWED]
 
 
 def test_pause_still_wins(env):
@@ -209,7 +209,7 @@ def test_pause_still_wins(env):
 
 def test_verify_custom_claims_view_applies_the_policy(env):
     set_policy(env, {"receivers": ["wrap.near"]})
-    for receiver, expected in (("wrap.near", [True, ""]), ("evil.near", [False, policy.RECEIVER_NOT_ALLOWED])):
+    for receiver, expected in (("wrap.near", [True, ""]), ("evil.near", [False, reasons.POLICY_RECEIVER_NOT_ALLOWED])):
         payload = tx(P.transfer(), receiver=receiver)
         body = json.dumps(claims(env.now_s, payload)).encode()
         args = {"jwt": token_for(env, payload), "jwt_payload": list(body), "sign_payload": list(payload),
@@ -245,9 +245,9 @@ def test_auth0_transaction_fails_a_policy_that_does_not_allow_its_receiver(auth0
     env, snapshot, vector = auth0_env
     env.restore(snapshot)
     set_policy(env, {"receivers": ["wrap.testnet", "*.near"]})
-    assert _auth0_verify(env, vector) == [False, policy.RECEIVER_NOT_ALLOWED]
+    assert _auth0_verify(env, vector) == [False, reasons.POLICY_RECEIVER_NOT_ALLOWED]
     set_policy(env, {"receivers": ["bosisthenear.testnet"], "max_deposit_per_action": "9"})
-    assert _auth0_verify(env, vector) == [False, policy.DEPOSIT_PER_ACTION_TOO_HIGH]
+    assert _auth0_verify(env, vector) == [False, reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH]
 
 
 # ----------------------------------------------------------------------------- gas
@@ -315,7 +315,7 @@ def test_adversarial_payloads_are_answered_never_panic(env):
     from guard_core import txdecode
 
     set_policy(env, {"receivers": ["wrap.near", "*.testnet"], "max_deposit_total": str(NEAR)})
-    known = set(policy.VERIFY_REASONS)
+    known = set(reasons.POLICY_REASONS)
     undecodable = 0
     for payload in _adversarial_payloads():
         value = verify(env, payload)
@@ -323,7 +323,7 @@ def test_adversarial_payloads_are_answered_never_panic(env):
         # The on-chain decoder agrees with the CPython one.
         if txdecode.decode_payload(payload)[0] is None:
             undecodable += 1
-            assert value == [False, policy.UNDECODABLE], payload.hex()
+            assert value == [False, reasons.POLICY_UNDECODABLE], payload.hex()
         else:
-            assert value != [False, policy.UNDECODABLE], payload.hex()
+            assert value != [False, reasons.POLICY_UNDECODABLE], payload.hex()
     assert undecodable >= 10

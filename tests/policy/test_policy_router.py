@@ -17,8 +17,8 @@ from tests.ports.harness import FASTAUTH, GUARD, ISSUER, MPC, OWNER, ROUTER, STR
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import claim as claim_core
-from guard_core import policy
+from guard_core import claim_mode
+from guard_core import policy, reasons
 
 
 def guard_answer(world, result) -> list:
@@ -45,20 +45,20 @@ CALL = dict(signer="user.test.near", receiver="wrap.near")
 
 RULE_CASES = {
     "receivers": ({"receivers": ["wrap.near", "*.pool.near"]}, tx(P.transfer(), receiver="a.pool.near"),
-                  tx(P.transfer(), receiver="evil.near"), policy.RECEIVER_NOT_ALLOWED),
+                  tx(P.transfer(), receiver="evil.near"), reasons.POLICY_RECEIVER_NOT_ALLOWED),
     "actions": ({"actions": ["FunctionCall", "Transfer"]}, tx(P.function_call(), P.transfer(), **CALL),
-                tx(P.delete_account(), **CALL), policy.ACTION_NOT_ALLOWED),
+                tx(P.delete_account(), **CALL), reasons.POLICY_ACTION_NOT_ALLOWED),
     "methods": ({"methods": {"wrap.near": ["near_deposit"]}}, tx(P.function_call("near_deposit"), **CALL),
-                tx(P.function_call("ft_transfer"), **CALL), policy.METHOD_NOT_ALLOWED),
+                tx(P.function_call("ft_transfer"), **CALL), reasons.POLICY_METHOD_NOT_ALLOWED),
     "max_gas": ({"max_gas": 50 * TERA}, tx(P.function_call(gas=50 * TERA), **CALL),
-                tx(P.function_call(gas=51 * TERA), **CALL), policy.GAS_TOO_HIGH),
+                tx(P.function_call(gas=51 * TERA), **CALL), reasons.POLICY_GAS_TOO_HIGH),
     "max_deposit_per_action": ({"max_deposit_per_action": str(NEAR)}, tx(P.transfer(NEAR), **CALL),
-                               tx(P.transfer(NEAR + 1), **CALL), policy.DEPOSIT_PER_ACTION_TOO_HIGH),
+                               tx(P.transfer(NEAR + 1), **CALL), reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH),
     "max_deposit_total": ({"max_deposit_total": str(NEAR)}, tx(P.transfer(NEAR - 1), P.function_call(deposit=1), **CALL),
-                          tx(P.transfer(NEAR), P.function_call(deposit=1), **CALL), policy.DEPOSIT_TOTAL_TOO_HIGH),
+                          tx(P.transfer(NEAR), P.function_call(deposit=1), **CALL), reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH),
     "signer_claim": ({"signer_claim": "near_account"}, tx(P.transfer(), **CALL),
-                     tx(P.transfer(), signer="someone-else.near"), policy.SIGNER_MISMATCH),
-    "undecodable": ({}, tx(P.transfer(), **CALL), b"\x00" * 40, policy.UNDECODABLE),
+                     tx(P.transfer(), signer="someone-else.near"), reasons.POLICY_SIGNER_MISMATCH),
+    "undecodable": ({}, tx(P.transfer(), **CALL), b"\x00" * 40, reasons.POLICY_UNDECODABLE),
 }
 
 
@@ -85,7 +85,7 @@ def test_fastauth_signs_only_what_the_policy_allows(world):
     result = world.sign(world.token(bad), bad)
     assert "Guard verification rejected" in result.logs
     assert not any(log.startswith("mock-mpc sign ") for log in result.logs)
-    assert guard_answer(world, result) == [False, policy.DEPOSIT_TOTAL_TOO_HIGH]
+    assert guard_answer(world, result) == [False, reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH]
 
 
 def test_policy_gas_behind_fastauth(world):
@@ -125,7 +125,7 @@ def test_claim_mode_through_fastauth_sign(world):
     # USER has not claimed the token yet: FastAuth's caller is the predecessor.
     result = world.sign(jwt, payload, signer=USER)
     assert "Guard verification rejected" in result.logs
-    assert guard_answer(world, result) == [False, claim_core.NO_CLAIM]
+    assert guard_answer(world, result) == [False, reasons.NO_CLAIM]
 
     assert _claim(world, USER, jwt).succeeded
     result = world.sign(jwt, payload, signer=USER)
@@ -138,10 +138,10 @@ def test_claim_mode_through_fastauth_sign(world):
     # Someone who copies the token from the chain cannot use it from their own account,
     result = world.sign(jwt, payload, signer=STRANGER)
     assert "Guard verification rejected" in result.logs
-    assert guard_answer(world, result) == [False, claim_core.NO_CLAIM]
+    assert guard_answer(world, result) == [False, reasons.NO_CLAIM]
     # nor claim it for themselves: the token is USER's.
     result = _claim(world, STRANGER, jwt)
-    assert not result.succeeded and claim_core.CLAIMED_BY_ANOTHER in failure_text(result)
+    assert not result.succeeded and claim_mode.CLAIMED_BY_ANOTHER in failure_text(result)
 
 
 def test_claim_mode_with_signer_claim_binds_token_account_and_transaction(world):
@@ -157,7 +157,7 @@ def test_claim_mode_with_signer_claim_binds_token_account_and_transaction(world)
     other = tx(P.function_call("ft_transfer"), signer=STRANGER, receiver="wrap.near")
     jwt_other = world.token(other, extra={"near_account": USER})
     assert _claim(world, STRANGER, jwt_other).succeeded
-    assert guard_answer(world, world.sign(jwt_other, other, signer=STRANGER)) == [False, policy.SIGNER_MISMATCH]
+    assert guard_answer(world, world.sign(jwt_other, other, signer=STRANGER)) == [False, reasons.POLICY_SIGNER_MISMATCH]
 
 
 def test_overwritten_claim_and_unclaim_through_fastauth(world):
@@ -168,10 +168,10 @@ def test_overwritten_claim_and_unclaim_through_fastauth(world):
     assert _claim(world, USER, old).succeeded
     assert guard_answer(world, world.sign(old, payload)) == [True, SUB]
     assert _claim(world, USER, new).succeeded
-    assert guard_answer(world, world.sign(old, payload)) == [False, claim_core.NOT_CLAIMED]
+    assert guard_answer(world, world.sign(old, payload)) == [False, reasons.NOT_CLAIMED]
     assert guard_answer(world, world.sign(new, payload)) == [True, SUB]
     assert world.call(USER, GUARD, "unclaim", {}, deposit=1).succeeded
-    assert guard_answer(world, world.sign(new, payload)) == [False, claim_core.NO_CLAIM]
+    assert guard_answer(world, world.sign(new, payload)) == [False, reasons.NO_CLAIM]
 
 
 def test_claim_mode_through_the_router_uses_the_predecessor_argument(world):
@@ -182,4 +182,4 @@ def test_claim_mode_through_the_router_uses_the_predecessor_argument(world):
     result = world.router_verify(jwt, payload, predecessor=USER, signer=STRANGER)
     assert guard_answer(world, result) == [True, SUB]
     result = world.router_verify(jwt, payload, predecessor=STRANGER, signer=USER)
-    assert guard_answer(world, result) == [False, claim_core.NO_CLAIM]
+    assert guard_answer(world, result) == [False, reasons.NO_CLAIM]

@@ -6,7 +6,7 @@ import pytest
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy, policy_check
+from guard_core import policy, policy_check, reasons
 
 CLAIMS = {"sub": "user-1", "iss": "https://issuer/", "exp": 2**40, "near_account": "alice.near"}
 
@@ -44,7 +44,7 @@ def test_full_policy_is_normalised():
 def test_empty_policy_is_valid_and_only_requires_decoding():
     assert valid({}) == {}
     assert check({}, tx(P.transfer())) is None
-    assert check({}, b"not a transaction") == policy.UNDECODABLE
+    assert check({}, b"not a transaction") == reasons.POLICY_UNDECODABLE
 
 
 @pytest.mark.parametrize("raw,reason", [
@@ -102,20 +102,20 @@ def test_receivers_exact_and_suffix():
     assert check(rules, tx(P.transfer(), receiver="wrap.near")) is None
     assert check(rules, tx(P.transfer(), receiver="a.pool.near")) is None
     assert check(rules, tx(P.transfer(), receiver="b.a.pool.near")) is None
-    assert check(rules, tx(P.transfer(), receiver="pool.near")) == policy.RECEIVER_NOT_ALLOWED
-    assert check(rules, tx(P.transfer(), receiver="xpool.near")) == policy.RECEIVER_NOT_ALLOWED
-    assert check(rules, tx(P.transfer(), receiver="wrap.near.evil")) == policy.RECEIVER_NOT_ALLOWED
-    assert check(rules, tx(receiver="evil.near")) == policy.RECEIVER_NOT_ALLOWED  # no actions at all
+    assert check(rules, tx(P.transfer(), receiver="pool.near")) == reasons.POLICY_RECEIVER_NOT_ALLOWED
+    assert check(rules, tx(P.transfer(), receiver="xpool.near")) == reasons.POLICY_RECEIVER_NOT_ALLOWED
+    assert check(rules, tx(P.transfer(), receiver="wrap.near.evil")) == reasons.POLICY_RECEIVER_NOT_ALLOWED
+    assert check(rules, tx(receiver="evil.near")) == reasons.POLICY_RECEIVER_NOT_ALLOWED  # no actions at all
 
 
 def test_receivers_apply_to_delegate_actions_and_their_inner_receiver():
     rules = {"receivers": ["wrap.near", "alice.near"]}
     assert check(rules, P.delegate_payload([P.transfer()], receiver="wrap.near")[0]) is None
-    assert check(rules, P.delegate_payload([P.transfer()], receiver="evil.near")[0]) == policy.RECEIVER_NOT_ALLOWED
+    assert check(rules, P.delegate_payload([P.transfer()], receiver="evil.near")[0]) == reasons.POLICY_RECEIVER_NOT_ALLOWED
     inner_ok = P.signed_delegate(receiver="wrap.near", actions=[P.transfer()])
     inner_bad = P.signed_delegate(receiver="evil.near", actions=[P.transfer()])
     assert check(rules, tx(inner_ok, receiver="alice.near")) is None
-    assert check(rules, tx(inner_bad, receiver="alice.near")) == policy.RECEIVER_NOT_ALLOWED
+    assert check(rules, tx(inner_bad, receiver="alice.near")) == reasons.POLICY_RECEIVER_NOT_ALLOWED
 
 
 # ----------------------------------------------------------------------------- action kinds
@@ -128,14 +128,14 @@ def test_each_action_kind_allowed_and_refused(action):
     inner_kinds = {a["kind"] for a in action.expected.get("delegate_action", {}).get("actions", [])}
     assert check({"actions": [kind, *sorted(inner_kinds - {kind})]}, data) is None
     others = [k for k in policy.txdecode.ACTION_KINDS if k != kind]
-    assert check({"actions": others}, data) == policy.ACTION_NOT_ALLOWED
+    assert check({"actions": others}, data) == reasons.POLICY_ACTION_NOT_ALLOWED
 
 
 def test_action_kinds_apply_inside_delegates():
     data = tx(P.signed_delegate(actions=[P.function_call(), P.add_full_access_key()]), receiver="alice.near")
     assert check({"actions": ["Delegate", "FunctionCall", "AddKey"]}, data) is None
-    assert check({"actions": ["Delegate", "FunctionCall"]}, data) == policy.ACTION_NOT_ALLOWED
-    assert check({"actions": ["FunctionCall", "AddKey"]}, data) == policy.ACTION_NOT_ALLOWED
+    assert check({"actions": ["Delegate", "FunctionCall"]}, data) == reasons.POLICY_ACTION_NOT_ALLOWED
+    assert check({"actions": ["FunctionCall", "AddKey"]}, data) == reasons.POLICY_ACTION_NOT_ALLOWED
 
 
 # ----------------------------------------------------------------------------- methods
@@ -145,12 +145,12 @@ def test_methods_per_receiver():
     rules = {"methods": {"wrap.near": ["near_deposit", "ft_transfer"], "*.pool.near": ["deposit_and_stake"],
                          "*.near": ["*"]}}
     assert check(rules, tx(P.function_call("ft_transfer"), receiver="wrap.near")) is None
-    assert check(rules, tx(P.function_call("storage_deposit"), receiver="wrap.near")) == policy.METHOD_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("storage_deposit"), receiver="wrap.near")) == reasons.POLICY_METHOD_NOT_ALLOWED
     # the longest matching suffix governs, not the shorter "*.near"
     assert check(rules, tx(P.function_call("deposit_and_stake"), receiver="a.pool.near")) is None
-    assert check(rules, tx(P.function_call("unstake"), receiver="a.pool.near")) == policy.METHOD_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("unstake"), receiver="a.pool.near")) == reasons.POLICY_METHOD_NOT_ALLOWED
     assert check(rules, tx(P.function_call("anything"), receiver="other.near")) is None
-    assert check(rules, tx(P.function_call("anything"), receiver="other.testnet")) == policy.METHOD_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("anything"), receiver="other.testnet")) == reasons.POLICY_METHOD_NOT_ALLOWED
     # non-call actions are not governed by methods
     assert check(rules, tx(P.transfer(), receiver="other.testnet")) is None
 
@@ -158,7 +158,7 @@ def test_methods_per_receiver():
 def test_methods_star_key_is_the_fallback():
     rules = {"methods": {"wrap.near": ["near_deposit"], "*": ["ft_transfer"]}}
     assert check(rules, tx(P.function_call("ft_transfer"), receiver="usdt.tether-token.near")) is None
-    assert check(rules, tx(P.function_call("ft_transfer"), receiver="wrap.near")) == policy.METHOD_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("ft_transfer"), receiver="wrap.near")) == reasons.POLICY_METHOD_NOT_ALLOWED
 
 
 def test_methods_apply_to_calls_inside_delegates_with_their_receiver():
@@ -166,7 +166,7 @@ def test_methods_apply_to_calls_inside_delegates_with_their_receiver():
     good = tx(P.signed_delegate(receiver="wrap.near", actions=[P.function_call("ft_transfer")]), receiver="alice.near")
     bad = tx(P.signed_delegate(receiver="wrap.near", actions=[P.function_call("ft_burn")]), receiver="alice.near")
     assert check(rules, good) is None
-    assert check(rules, bad) == policy.METHOD_NOT_ALLOWED
+    assert check(rules, bad) == reasons.POLICY_METHOD_NOT_ALLOWED
     assert check(rules, P.delegate_payload([P.function_call("ft_transfer")], receiver="wrap.near")[0]) is None
 
 
@@ -176,15 +176,15 @@ def test_methods_apply_to_calls_inside_delegates_with_their_receiver():
 def test_max_gas_per_call():
     rules = {"max_gas": 50 * TERA}
     assert check(rules, tx(P.function_call(gas=50 * TERA), P.function_call(gas=50 * TERA))) is None
-    assert check(rules, tx(P.function_call(gas=50 * TERA + 1))) == policy.GAS_TOO_HIGH
+    assert check(rules, tx(P.function_call(gas=50 * TERA + 1))) == reasons.POLICY_GAS_TOO_HIGH
 
 
 def test_max_deposit_per_action():
     rules = {"max_deposit_per_action": NEAR}
     assert check(rules, tx(P.transfer(NEAR), P.function_call(deposit=NEAR))) is None
-    assert check(rules, tx(P.transfer(NEAR + 1))) == policy.DEPOSIT_PER_ACTION_TOO_HIGH
-    assert check(rules, tx(P.function_call(deposit=NEAR + 1))) == policy.DEPOSIT_PER_ACTION_TOO_HIGH
-    assert check(rules, tx(P.transfer(2**128 - 1))) == policy.DEPOSIT_PER_ACTION_TOO_HIGH
+    assert check(rules, tx(P.transfer(NEAR + 1))) == reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
+    assert check(rules, tx(P.function_call(deposit=NEAR + 1))) == reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
+    assert check(rules, tx(P.transfer(2**128 - 1))) == reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
     # stake and key allowances are not deposits (nearcore's definition)
     assert check(rules, tx(P.stake(10 * NEAR), P.add_function_call_key(allowance=10 * NEAR))) is None
 
@@ -192,16 +192,16 @@ def test_max_deposit_per_action():
 def test_max_deposit_total_counts_every_action_including_delegated_ones():
     rules = {"max_deposit_total": 3 * NEAR}
     assert check(rules, tx(P.transfer(NEAR), P.function_call(deposit=2 * NEAR))) is None
-    assert check(rules, tx(P.transfer(NEAR), P.function_call(deposit=2 * NEAR + 1))) == policy.DEPOSIT_TOTAL_TOO_HIGH
+    assert check(rules, tx(P.transfer(NEAR), P.function_call(deposit=2 * NEAR + 1))) == reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH
     delegated = P.signed_delegate(actions=[P.transfer(2 * NEAR)])
     assert check(rules, tx(P.transfer(NEAR), delegated, receiver="alice.near")) is None
-    assert check(rules, tx(P.transfer(NEAR + 1), delegated, receiver="alice.near")) == policy.DEPOSIT_TOTAL_TOO_HIGH
+    assert check(rules, tx(P.transfer(NEAR + 1), delegated, receiver="alice.near")) == reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH
 
 
 def test_zero_deposit_limit():
     rules = {"max_deposit_total": "0"}
     assert check(rules, tx(P.function_call(deposit=0))) is None
-    assert check(rules, tx(P.function_call(deposit=1))) == policy.DEPOSIT_TOTAL_TOO_HIGH
+    assert check(rules, tx(P.function_call(deposit=1))) == reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH
 
 
 # ----------------------------------------------------------------------------- signer
@@ -210,12 +210,12 @@ def test_zero_deposit_limit():
 def test_signer_claim():
     rules = {"signer_claim": "near_account"}
     assert check(rules, tx(P.transfer(), signer="alice.near")) is None
-    assert check(rules, tx(P.transfer(), signer="bob.near")) == policy.SIGNER_MISMATCH
+    assert check(rules, tx(P.transfer(), signer="bob.near")) == reasons.POLICY_SIGNER_MISMATCH
     assert check(rules, P.delegate_payload([P.transfer()], sender="alice.near")[0]) is None
-    assert check(rules, P.delegate_payload([P.transfer()], sender="bob.near")[0]) == policy.SIGNER_MISMATCH
+    assert check(rules, P.delegate_payload([P.transfer()], sender="bob.near")[0]) == reasons.POLICY_SIGNER_MISMATCH
     for claims in ({**CLAIMS, "near_account": 5}, {k: v for k, v in CLAIMS.items() if k != "near_account"},
                    {**CLAIMS, "near_account": ["alice.near"]}):
-        assert check(rules, tx(P.transfer(), signer="alice.near"), claims) == policy.SIGNER_MISMATCH
+        assert check(rules, tx(P.transfer(), signer="alice.near"), claims) == reasons.POLICY_SIGNER_MISMATCH
 
 
 # ----------------------------------------------------------------------------- the Auth0 vector
@@ -226,8 +226,8 @@ def test_auth0_transaction_passes_a_policy_allowing_its_receiver_and_fails_one_t
     assert check({"receivers": ["bosisthenear.testnet"], "actions": ["Transfer"], "max_deposit_total": "10"},
                  data) is None
     assert check({"receivers": ["*.testnet"]}, data) is None
-    assert check({"receivers": ["wrap.testnet"]}, data) == policy.RECEIVER_NOT_ALLOWED
-    assert check({"max_deposit_per_action": "9"}, data) == policy.DEPOSIT_PER_ACTION_TOO_HIGH
+    assert check({"receivers": ["wrap.testnet"]}, data) == reasons.POLICY_RECEIVER_NOT_ALLOWED
+    assert check({"max_deposit_per_action": "9"}, data) == reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
 
 
 # ----------------------------------------------------------------------------- ordering and inputs
@@ -239,24 +239,24 @@ def test_first_failing_rule_in_a_fixed_order():
              "max_deposit_total": "15"}
     base = dict(signer="alice.near", receiver="wrap.near")
     assert check(rules, tx(P.function_call("a", gas=10, deposit=10), **base)) is None
-    assert check(rules, tx(P.transfer(), signer="bob.near", receiver="evil.near")) == policy.SIGNER_MISMATCH
-    assert check(rules, tx(P.transfer(), signer="alice.near", receiver="evil.near")) == policy.RECEIVER_NOT_ALLOWED
-    assert check(rules, tx(P.transfer(), P.function_call("b"), **base)) == policy.ACTION_NOT_ALLOWED
-    assert check(rules, tx(P.function_call("b", gas=11, deposit=11), **base)) == policy.METHOD_NOT_ALLOWED
-    assert check(rules, tx(P.function_call("a", gas=11, deposit=11), **base)) == policy.GAS_TOO_HIGH
-    assert check(rules, tx(P.function_call("a", gas=10, deposit=11), **base)) == policy.DEPOSIT_PER_ACTION_TOO_HIGH
+    assert check(rules, tx(P.transfer(), signer="bob.near", receiver="evil.near")) == reasons.POLICY_SIGNER_MISMATCH
+    assert check(rules, tx(P.transfer(), signer="alice.near", receiver="evil.near")) == reasons.POLICY_RECEIVER_NOT_ALLOWED
+    assert check(rules, tx(P.transfer(), P.function_call("b"), **base)) == reasons.POLICY_ACTION_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("b", gas=11, deposit=11), **base)) == reasons.POLICY_METHOD_NOT_ALLOWED
+    assert check(rules, tx(P.function_call("a", gas=11, deposit=11), **base)) == reasons.POLICY_GAS_TOO_HIGH
+    assert check(rules, tx(P.function_call("a", gas=10, deposit=11), **base)) == reasons.POLICY_DEPOSIT_PER_ACTION_TOO_HIGH
     assert check(rules, tx(P.function_call("a", gas=1, deposit=10), P.function_call("a", gas=1, deposit=6),
-                           **base)) == policy.DEPOSIT_TOTAL_TOO_HIGH
+                           **base)) == reasons.POLICY_DEPOSIT_TOTAL_TOO_HIGH
 
 
 def test_sign_payload_as_json_byte_list():
     data = tx(P.transfer(), receiver="wrap.near")
     assert policy_check.check_policy(valid({"receivers": ["wrap.near"]}), CLAIMS, list(data)) is None
-    assert policy_check.check_policy(valid({}), CLAIMS, [1, 2, 3]) == policy.UNDECODABLE
+    assert policy_check.check_policy(valid({}), CLAIMS, [1, 2, 3]) == reasons.POLICY_UNDECODABLE
 
 
 def test_truncated_and_corrupted_payloads_are_refused_while_a_policy_is_set():
     data = tx(P.function_call(), P.transfer())
     for size in range(len(data)):
-        assert check({}, data[:size]) == policy.UNDECODABLE
-    assert check({}, data + b"\0") == policy.UNDECODABLE
+        assert check({}, data[:size]) == reasons.POLICY_UNDECODABLE
+    assert check({}, data + b"\0") == reasons.POLICY_UNDECODABLE

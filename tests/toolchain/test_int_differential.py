@@ -63,6 +63,12 @@ def _expected(fields: list) -> str:
     if op == "shr":
         a, n = fields[1:]
         return " ".join(hex(v) for v in (a >> n, a << n, a & 0xFFFFFFFF))
+    if op == "rsa":
+        signature, modulus = fields[1:]
+        s, n = int.from_bytes(signature, "big"), int.from_bytes(modulus, "big")
+        valid = (len(modulus) % 4 == 0 and 0 < len(modulus) <= 1024 and len(signature) == len(modulus)
+                 and n & 1 and modulus[:4] != b"\0\0\0\0" and s < n)
+        return pow(s, 65537, n).to_bytes(len(modulus), "big").hex() if valid else "none"
     raise AssertionError(op)
 
 
@@ -72,6 +78,9 @@ def _line(fields: list) -> str:
         return "fb " + (fields[1].hex() or "")
     if op in ("tb", "shr"):
         return f"{op} {_h(fields[1])} {fields[2]}"
+    if op == "rsa":
+        signature, modulus = fields[1:]
+        return f"rsa {signature.hex()} {modulus.hex()}"
     return " ".join([op] + [_h(v) for v in fields[1:]])
 
 
@@ -231,3 +240,44 @@ def test_rs256_pow_cost(probe):
     empty = instructions(call(probe, "run", b"add 1 1"))
     used = run_batch(probe, [["pow", rng.randrange(n), 65537, n]]) - empty
     assert used < 11_000_000, used
+
+
+@pytest.mark.parametrize("bits", [2048, 3072, 4096])
+def test_rsa_public_pow_from_bytes_matches_cpython(probe, bits):
+    """near.rsa_public_pow (patch 14): signature^65537 mod n from and to bytes against
+    CPython's pow, including s = 0, 1, n - 1, and s >= n (None); moduli just over a
+    limb boundary and just under a power of two stress the long division that enters
+    the Montgomery form."""
+    rng = random.Random(SEED + bits + 1)
+    size = bits // 8
+    moduli = [_odd(rng, bits) for _ in range(4)]
+    moduli += [(1 << (bits - 1)) + 1, (1 << bits) - 1, (1 << (bits - 1)) | (rng.getrandbits(64) | 1)]
+    cases = []
+    for n in moduli:
+        modulus = n.to_bytes(size, "big")
+        for s in (rng.randrange(n), rng.randrange(n), 0, 1, 2, n - 1, n, n + 1, (1 << bits) - 1):
+            if s < 1 << bits:  # n + 1 does not fit when n is all ones
+                cases.append(["rsa", s.to_bytes(size, "big"), modulus])
+    for chunk in _chunks(cases, 24):
+        run_batch(probe, chunk)
+
+
+def test_rsa_public_pow_refuses_what_it_cannot_compute(probe):
+    """Moduli that are even, not a multiple of 4 bytes long or with a zero top limb,
+    and a signature of another length: None, never a wrong answer; a zero top byte
+    with a non-zero top limb still computes."""
+    rng = random.Random(SEED + 7)
+    n = _odd(rng, 2048)
+    modulus = n.to_bytes(256, "big")
+    s = rng.randrange(n).to_bytes(256, "big")
+    small = _odd(rng, 2040).to_bytes(256, "big")  # top byte zero, top limb not
+    tiny = _odd(rng, 2016).to_bytes(256, "big")  # top limb zero
+    cases = [
+        ["rsa", s, (n - 1).to_bytes(256, "big")],  # even
+        ["rsa", s[:255], modulus[:255]],  # 255 bytes
+        ["rsa", s[:255], modulus],  # lengths differ
+        ["rsa", b"\0" * 256, tiny],
+        ["rsa", b"\0" * 255 + b"\x02", small],
+        ["rsa", s, modulus],
+    ]
+    run_batch(probe, cases)

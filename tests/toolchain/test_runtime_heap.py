@@ -77,7 +77,8 @@ def test_trivial_call_gas_stock_vs_patched(probe_wasm):
     assert stock.error is None and patched.error is None
     print(f"\nnoop: stock {stock.burnt_gas / TGAS:.3f} Tgas ({instructions(stock)} instructions), "
           f"patched {patched.burnt_gas / TGAS:.3f} Tgas ({instructions(patched)} instructions)")
-    # The larger first heap area costs its set-up (about 0.3 instructions per
-    # byte); everything else is the same code.
-    assert 0 <= patched.burnt_gas - stock.burnt_gas < 0.1 * TGAS
+    # The patched runtime sets up a larger first heap area (256 KB instead of
+    # 32 KB), but zeroes it 8 bytes per step (patch 13) where stock zeroes its
+    # area byte by byte: a trivial call costs about the same either way.
+    assert abs(patched.burnt_gas - stock.burnt_gas) < 0.1 * TGAS
     assert patched.burnt_gas < 1 * TGAS

@@ -13,6 +13,8 @@ hex operands), not JSON: JSON numbers are capped at 64 characters.
     tb A SIZE      -> hexlify(A.to_bytes(SIZE, "big")) hexlify(A.to_bytes(SIZE, "little"))
     dec A          -> str(A), and 1 if int(str(A)) == A and int(hex(A), 16) == A
     shr A N        -> hex(A >> N) hex(A << N) hex(A & 0xffffffff)
+    rsa S N        -> hexlify(near.rsa_public_pow(S, N)) or "none" (S, N hex bytes):
+                      runtime patch 14, RS256's exponentiation
 """
 import binascii
 
@@ -53,6 +55,9 @@ def _case(fields):
         text = str(a)
         same = int(text) == a and int(hex(a), 16) == a
         return text + " " + ("1" if same else "0")
+    if op == "rsa":
+        result = near.rsa_public_pow(binascii.unhexlify(fields[1]), binascii.unhexlify(fields[2]))
+        return "none" if result is None else binascii.hexlify(result).decode()
     if op == "shr":
         a, n = _int(fields[1]), int(fields[2])
         return hex(a >> n) + " " + hex(a << n) + " " + hex(a & 0xFFFFFFFF)

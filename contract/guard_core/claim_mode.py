@@ -26,17 +26,13 @@ bytes at 10^19 yocto per byte, so a claim costs
 
 import binascii
 
-from . import values
+from . import reasons, values
 
 CLAIM_KEY_PREFIX = "c/"
 HASH_KEY_PREFIX = b"h/"
 HASH_BYTES = 32
 RECORD_OVERHEAD_BYTES = 40
 STORAGE_BYTE_COST = 10000000000000000000  # yocto per byte (near-sdk's storage_byte_cost)
-
-NO_CLAIM = "Claim mode: no claim for predecessor"
-NOT_CLAIMED = "Claim mode: token not claimed by predecessor"
-VERIFY_REASONS = (NO_CLAIM, NOT_CLAIMED)
 
 BAD_HASH = "Invalid arguments: jwt_hash must be sha256(jwt) as 64 hex characters or a list of 32 bytes"
 DEPOSIT_REQUIRED = "Attach a deposit: a claim needs at least 1 yoctoNEAR and its storage cost"
@@ -95,9 +91,9 @@ def check_claim(stored_hash, token, sha256):
     stored_hash: the predecessor's stored 32 bytes, or None when it has no claim.
     """
     if stored_hash is None:
-        return NO_CLAIM
+        return reasons.NO_CLAIM
     if type(token) is not str:
-        return NOT_CLAIMED
+        return reasons.NOT_CLAIMED
     if sha256(token.encode()) != stored_hash:
-        return NOT_CLAIMED
+        return reasons.NOT_CLAIMED
     return None
