@@ -5,9 +5,13 @@ PY := .venv/bin/python
 setup:
 	@scripts/bootstrap.sh
 
-# The whole suite: unit, Wasm, RPC and end-to-end tests.
+# The whole suite: unit, Wasm, RPC and end-to-end tests, in parallel workers (pytest-xdist).
+# Most tests wait on a node's blocks rather than on the CPU, so workers outnumber cores;
+# a whole test file runs in one worker, so its module fixtures are built once.
+# `make test TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 4
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # contract/guard.py -> build/guard.wasm (cached by a hash of sources and build settings).
 build: setup

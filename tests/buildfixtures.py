@@ -13,8 +13,11 @@ first session after a change pays for compiling.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -38,3 +41,33 @@ def node_contracts() -> dict[str, Path]:
 def guard_wasm() -> Path:
     entry = find_entry(GUARD_DIR)
     return build_contract(entry, GUARD_DIR / "build" / "guard.wasm").path
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_guard_variant(name: str, change: Callable[[Path], None], output: Path) -> Path:
+    """The guard built from a copy of contract/ under .cache/guard-variants/<name>, after
+    `change(copy_folder)` edits it; cached by content like every build.
+
+    The copy is shared by every pytest worker (a fixed path keeps the builder's
+    staging folder, hence its incremental build, warm across sessions), so it is
+    rewritten and built under a file lock: a parallel worker never sees it half
+    copied.
+    """
+    copy = REPO_ROOT / ".cache" / "guard-variants" / name
+    with _exclusive(copy.with_name(f"{name}.lock")):
+        if copy.exists():
+            shutil.rmtree(copy)
+        shutil.copytree(GUARD_DIR, copy, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md",
+                                                                       "*.egg-info"))
+        change(copy)
+        return build_contract(copy / "guard.py", output).path

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import threading
 from pathlib import Path
 
@@ -21,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 from tests.cli.cli_support import GuardctlRunner, create_funded_account, deploy_contract, unique_name
 from devkit.ports import port_entry
 from nearwasm.build import build_contract
+from tests.buildfixtures import build_guard_variant
 from guardctl.credentials import Identity, parse_secret_key
 
 GUARD_ENTRY = REPO_ROOT / "contract" / "guard.py"
@@ -57,15 +57,12 @@ def guard_wasm(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def broken_guard_wasm(tmp_path_factory) -> Path:
     """The guard with a custom rule that raises: it builds, deploys and upgrades, and
-    every verify that reaches the rule answers "Verification error" (built from a
-    copy under .cache/, cached by content)."""
-    copy = REPO_ROOT / ".cache" / "cli-tests" / "contract-broken-rule"
-    if copy.exists():
-        shutil.rmtree(copy)
-    shutil.copytree(GUARD_ENTRY.parent, copy, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
-    (copy / "custom_rules.py").write_text("def check_custom_rules(claims, sign_payload, predecessor):\n"
-                                          '    raise ValueError("a bug in the custom rule")\n')
-    return build_contract(copy / "guard.py", tmp_path_factory.mktemp("wasm") / "broken.wasm").path
+    every verify that reaches the rule answers "Verification error"."""
+    def break_the_rule(folder: Path) -> None:
+        (folder / "custom_rules.py").write_text("def check_custom_rules(claims, sign_payload, predecessor):\n"
+                                                '    raise ValueError("a bug in the custom rule")\n')
+
+    return build_guard_variant("broken-rule", break_the_rule, tmp_path_factory.mktemp("wasm") / "broken.wasm")
 
 
 @pytest.fixture(scope="session")

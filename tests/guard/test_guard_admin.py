@@ -6,11 +6,11 @@ import base64
 import hashlib
 import json
 import re
-import shutil
 
 import pytest
 
 from localnet.primitives import AccessKey, AddKey, CreateAccount, DeployContract, FullAccess, Transfer
+from tests.buildfixtures import build_guard_variant
 from devkit.guard_chain import (
     ALICE,
     BOB,
@@ -19,7 +19,6 @@ from devkit.guard_chain import (
     GUARD,
     GUARD_DIR,
     OWNER,
-    REPO,
     STRANGER,
     SUB,
     claims,
@@ -556,24 +555,17 @@ def test_update_contract_with_the_same_wasm_keeps_state_and_runs_migrate(env, wa
 
 
 @pytest.fixture(scope="session")
-def wasm_v2():
-    """The guard with the next STATE_VERSION: the same sources with one constant changed.
+def wasm_v2(tmp_path_factory):
+    """The guard with the next STATE_VERSION: the same sources with one constant changed."""
+    def next_state_version(folder):
+        source = (folder / "guard.py").read_text()
+        patched, count = re.subn(rf"^STATE_VERSION = {STATE_VERSION}$", f"STATE_VERSION = {STATE_VERSION + 1}",
+                                 source, flags=re.M)
+        assert count == 1, f"contract/guard.py no longer defines STATE_VERSION = {STATE_VERSION}"
+        (folder / "guard.py").write_text(patched)
 
-    Built from a copy under .cache/ (cached by content like every build, so only
-    the first session after a change of contract/ pays for compiling it).
-    """
-    from nearwasm.build import build_contract
-
-    copy_dir = REPO / ".cache" / "guard-tests" / "contract-v2"
-    if copy_dir.exists():
-        shutil.rmtree(copy_dir)
-    shutil.copytree(GUARD_DIR, copy_dir, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime"))
-    source = (copy_dir / "guard.py").read_text()
-    patched, count = re.subn(rf"^STATE_VERSION = {STATE_VERSION}$", f"STATE_VERSION = {STATE_VERSION + 1}",
-                             source, flags=re.M)
-    assert count == 1, f"contract/guard.py no longer defines STATE_VERSION = {STATE_VERSION}"
-    (copy_dir / "guard.py").write_text(patched)
-    return build_contract(copy_dir / "guard.py", copy_dir / "build" / "guard.wasm").path.read_bytes()
+    output = tmp_path_factory.mktemp("wasm-v2") / "guard.wasm"
+    return build_guard_variant("next-state-version", next_state_version, output).read_bytes()
 
 
 def test_update_contract_to_a_new_build_keeps_keys_and_owner_and_migrates(env, wasm, wasm_v2):
