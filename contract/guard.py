@@ -376,17 +376,10 @@ def _verify_call():
     # gas-mark: storage read (vstate)
     stored_settings = state.get("settings") or {}
     ok, detail = verifier.verify_jwt(
-        token,
-        args.get("sign_payload"),
-        state["keys"],
-        expected_issuer,
-        _now_seconds(),
-        near.sha256,
-        _ed25519_verify,
-        audience=stored_settings.get("audience"),
-        issuers=stored_settings.get("issuers"),
-        paused=state.get("paused") is True,
-        extra_claims_check=_authorization_check(token, args.get("predecessor"), state.get("authz")),
+        (token, args.get("sign_payload"), expected_issuer),
+        (state["keys"], stored_settings.get("audience"), stored_settings.get("issuers"),
+         state.get("paused") is True, _authorization_check(token, args.get("predecessor"), state.get("authz"))),
+        (_now_seconds(), near.sha256, _ed25519_verify),
     )
     if called_by_fastauth:
         return [ok, detail, expected_issuer if ok else ""]

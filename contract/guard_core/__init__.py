@@ -12,9 +12,10 @@ nearc). It never imports `near`: the shell injects the host's `sha256` and
 `ed25519_verify`. Only `json`, `binascii` and `sys` are imported.
 
 Shell-facing API:
-    verify_jwt(token, sign_payload, public_keys, expected_issuer, now_seconds,
-               sha256, ed25519_verify, audience=None, issuers=None,
-               paused=False, extra_claims_check=None) -> (bool, sub | reason)
+    verify_jwt(call, guard, host) -> (bool, sub | reason), where
+        call  = (token, sign_payload, expected_issuer)
+        guard = (public_keys, audience, issuers, paused, extra_claims_check)
+        host  = (now_seconds, sha256, ed25519_verify)
     verify_custom_claims(jwt_payload, sign_payload, audience=None,
                          extra_claims_check=None) -> (bool, "" | reason)
     validate_public_keys(keys) -> (normalised list, None) | (None, reason)
