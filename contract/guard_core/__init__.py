@@ -3,8 +3,8 @@
 Authorization beyond the JWT lives in modules that the shell imports only
 when it needs them (not from here, so a verify without them never pays for
 importing them): txdecode (Borsh Transaction / DelegateAction decoding),
-policy_format (the owner's transaction policy: format and validation),
-policy_evaluation (evaluating it in verify) and claim_mode (claim mode). The shell wires them, and
+policy_spec (the owner's transaction policy: format and validation),
+policy_eval (evaluating it in verify) and claim_mode (claim mode). The shell wires them, and
 contract/custom_rules.py, into `verify_jwt` through `extra_claims_check`.
 
 Runs unchanged under CPython (tests) and MicroPython (on-chain, frozen by
