@@ -140,7 +140,7 @@ def _verify_eddsa(bench: Bench) -> int:
     return bench.verify(ed25519_key(), PAYLOAD, kid="ed")
 
 
-# A transaction policy that PAYLOAD satisfies, every rule set (contract/guard_core/policy.py):
+# A transaction policy that PAYLOAD satisfies, every rule set (contract/guard_core/policy_spec.py):
 # verify then decodes sign_payload and checks each rule.
 POLICY = {
     "receivers": ["wrap.near", "*.pool.near"],

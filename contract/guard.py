@@ -64,7 +64,7 @@ MAX_VERIFY_ARGS_BYTES = 32768
 MAX_VERIFY_ARG_STRINGS = 32
 MAX_VERIFY_ARG_DEPTH = 8
 # Admin arguments: the largest valid ones are a full key set (16 keys of up to
-# 8 strings) and a full policy (guard_core.policy.MAX_POLICY_STRINGS); the
+# 8 strings) and a full policy (guard_core.policy_spec.MAX_POLICY_STRINGS); the
 # depth bound also keeps every error path's json.dumps from recursing deep.
 MAX_ADMIN_ARG_STRINGS = 512
 MAX_ADMIN_ARG_DEPTH = 8
@@ -260,7 +260,7 @@ def _ed25519_verify(signature, message, public_key):
 
 
 # --- authorization beyond the JWT: helpers -----------------------------------------
-# The modules behind these (guard_core.policy, .policy_check, .txdecode, .claim_mode and
+# The modules behind these (guard_core.policy_spec, .policy_eval, .txdecode, .claim_mode and
 # custom_rules) are imported inside the functions that use them: on NEAR every
 # call re-imports what it uses, and an import costs ~0.05-0.3 Tgas, so a verify
 # with the policy and claim mode off imports only custom_rules.
@@ -295,9 +295,9 @@ def _authorization_check(token, predecessor, authz):
 
                 reason = claim_mode.check_predecessor_claim(token, predecessor, _read_claim, near.sha256)
             if reason is None and "policy" in authz:
-                from guard_core import policy_check
+                from guard_core import policy_eval
 
-                reason = policy_check.check_policy(authz["policy"], token_claims, sign_payload)
+                reason = policy_eval.check_policy(authz["policy"], token_claims, sign_payload)
         if reason is None:
             import custom_rules
 
@@ -311,9 +311,9 @@ def _validated_policy(candidate):
     """A validated policy dict, or None for null; aborts on an invalid one."""
     if candidate is None:
         return None
-    from guard_core import policy
+    from guard_core import policy_spec
 
-    normalised, reason = policy.validate_policy(candidate)
+    normalised, reason = policy_spec.validate_policy(candidate)
     if reason is not None:
         _fail(reason)
     return normalised
@@ -376,17 +376,10 @@ def _verify_call():
     # gas-mark: storage read (vstate)
     stored_settings = state.get("settings") or {}
     ok, detail = verifier.verify_jwt(
-        token,
-        args.get("sign_payload"),
-        state["keys"],
-        expected_issuer,
-        _now_seconds(),
-        near.sha256,
-        _ed25519_verify,
-        audience=stored_settings.get("audience"),
-        issuers=stored_settings.get("issuers"),
-        paused=state.get("paused") is True,
-        extra_claims_check=_authorization_check(token, args.get("predecessor"), state.get("authz")),
+        (token, args.get("sign_payload"), expected_issuer),
+        (state["keys"], stored_settings.get("audience"), stored_settings.get("issuers"),
+         state.get("paused") is True, _authorization_check(token, args.get("predecessor"), state.get("authz"))),
+        (_now_seconds(), near.sha256, _ed25519_verify),
     )
     if called_by_fastauth:
         return [ok, detail, expected_issuer if ok else ""]
@@ -631,7 +624,7 @@ def unpause():
 
 @near.export
 def get_policy():
-    """The transaction policy (guard_core/policy.py format), or null when none is set."""
+    """The transaction policy (guard_core/policy_spec.py format), or null when none is set."""
     authz = _read_authz()
     _return_json(None if authz is None else authz.get("policy"))
 

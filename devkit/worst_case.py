@@ -35,7 +35,7 @@ from devkit.guard_chain import (
     sign_token,
     token_of_length,
 )
-from guard_core import policy
+from guard_core import policy_spec
 from guard_core.claims import MAX_PAYLOAD_STRINGS
 from guard_core.txdecode import MAX_ACTIONS
 from localnet import borsh
@@ -210,19 +210,19 @@ def random_cases(seed: int = 20261202, count: int = 12) -> list[Case]:
 
 
 def max_policy() -> dict:
-    """The largest policy set_policy accepts (guard_core.policy's limits): 32
+    """The largest policy set_policy accepts (guard_core.policy_spec's limits): 32
     receiver patterns, 16 method entries of 8 names (128 in all), names as long
     as MAX_POLICY_BYTES allows, every other rule set. Transfers and calls to
     the last receiver pattern pass it."""
     def build(name_chars: int) -> dict:
         return {
-            "receivers": [f"*.r{i:02d}.near" for i in range(policy.MAX_PATTERNS - 1)] + ["wrap.near"],
+            "receivers": [f"*.r{i:02d}.near" for i in range(policy_spec.MAX_PATTERNS - 1)] + ["wrap.near"],
             "actions": ["FunctionCall", "Transfer"],
             "methods": {
                 (f"*.m{entry:02d}.near" if entry else "wrap.near"): [
                     f"{entry:02d}{index:02d}".ljust(name_chars, "x") for index in range(8)
                 ]
-                for entry in range(policy.MAX_METHOD_ENTRIES)
+                for entry in range(policy_spec.MAX_METHOD_ENTRIES)
             },
             "max_deposit_per_action": str(10**24),
             "max_deposit_total": str(10**26),
@@ -231,7 +231,7 @@ def max_policy() -> dict:
         }
 
     chars = 4
-    while len(json.dumps(build(chars + 1))) <= policy.MAX_POLICY_BYTES:
+    while len(json.dumps(build(chars + 1))) <= policy_spec.MAX_POLICY_BYTES:
         chars += 1
     return build(chars)
 

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Optional
 
-from guard_core import policy as policy_core
+from guard_core import policy_spec
 
 from .amounts import GAS_PER_TGAS, format_gas, format_near, parse_near
 from .errors import GuardctlError
@@ -83,10 +83,10 @@ def load_policy(path: str) -> dict:
     suffix = file.suffix.lower()
     toml = True if suffix == ".toml" else False if suffix == ".json" else None
     raw = parse_policy_text(text, path, toml=toml)
-    normalised, reason = policy_core.validate_policy(raw)
+    normalised, reason = policy_spec.validate_policy(raw)
     if reason is not None:
-        fields = {policy_core.BAD_AMOUNT: ("max_deposit_per_action", "max_deposit_total"),
-                  policy_core.BAD_GAS: ("max_gas",)}.get(reason, ())
+        fields = {policy_spec.BAD_AMOUNT: ("max_deposit_per_action", "max_deposit_total"),
+                  policy_spec.BAD_GAS: ("max_gas",)}.get(reason, ())
         given = [f"{field} = {raw[field]!r}" for field in fields if isinstance(raw, dict) and field in raw]
         raise GuardctlError(f"{path}: {reason}" + (f"; the file has {', '.join(given)}" if given else ""))
     return normalised

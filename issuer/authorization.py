@@ -8,8 +8,8 @@ Every token request goes through `Authorizer.check`, in this order:
    issuer signs nothing it cannot read;
 3. subject allow-list (`authorization.allowed_subjects`);
 4. the transaction policy, in the guard's own format, validated by the
-   guard's `guard_core.policy.validate_policy` and evaluated by the guard's
-   `guard_core.policy_check.check_payload` (one implementation on both sides:
+   guard's `guard_core.policy_spec.validate_policy` and evaluated by the guard's
+   `guard_core.policy_eval.check_payload` (one implementation on both sides:
    what the service refuses, the guard refuses with the same reason);
 5. optionally the guard's custom rule (`check_custom_rules` of the module
    `authorization.guard_custom_rules_module`, by default `custom_rules`,
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Mapping, Optional
 
-from guard_core import policy as guard_policy, policy_check, txdecode
+from guard_core import policy_eval, policy_spec, txdecode
 
 from .accounts import Principal
 from .config import ConfigError, Settings
@@ -81,7 +81,7 @@ def validated_policy(policy: Optional[dict]) -> Optional[dict]:
     """The policy normalised by the guard's own validator (ConfigError when it refuses it)."""
     if policy is None:
         return None
-    normalised, reason = guard_policy.validate_policy(policy)
+    normalised, reason = policy_spec.validate_policy(policy)
     if reason is not None:
         raise ConfigError(f"policy: {reason}")
     return normalised
@@ -136,7 +136,7 @@ class Authorizer:
         if "*" not in self.allowed_subjects and context.principal.subject not in self.allowed_subjects:
             raise Refused("subject_not_allowed", "this subject may not request tokens")
         if self.policy is not None:
-            reason = policy_check.check_payload(self.policy, dict(context.claims), context.decoded)
+            reason = policy_eval.check_payload(self.policy, dict(context.claims), context.decoded)
             if reason is not None:
                 raise Refused("policy_violation", reason)
         if self.custom_rule is not None:

@@ -285,7 +285,7 @@ class Settings(_Section):
     keys: KeysSection = KeysSection()
     auth: AuthSection = AuthSection()
     rate_limits: RateLimitsSection = RateLimitsSection()
-    # The guard's transaction policy format (contract/guard_core/policy.py);
+    # The guard's transaction policy format (contract/guard_core/policy_spec.py);
     # None: no policy (every transaction that decodes is acceptable).
     policy: Optional[dict[str, Any]] = None
     authorization: AuthorizationSection = AuthorizationSection()

@@ -3,8 +3,8 @@
 Authorization beyond the JWT lives in modules that the shell imports only
 when it needs them (not from here, so a verify without them never pays for
 importing them): txdecode (Borsh Transaction / DelegateAction decoding),
-policy (the owner's transaction policy: format and validation), policy_check
-(evaluating it in verify) and claim (claim mode). The shell wires them, and
+policy_spec (the owner's transaction policy: format and validation),
+policy_eval (evaluating it in verify) and claim_mode (claim mode). The shell wires them, and
 contract/custom_rules.py, into `verify_jwt` through `extra_claims_check`.
 
 Runs unchanged under CPython (tests) and MicroPython (on-chain, frozen by
@@ -12,9 +12,10 @@ nearc). It never imports `near`: the shell injects the host's `sha256` and
 `ed25519_verify`. Only `json`, `binascii` and `sys` are imported.
 
 Shell-facing API:
-    verify_jwt(token, sign_payload, public_keys, expected_issuer, now_seconds,
-               sha256, ed25519_verify, audience=None, issuers=None,
-               paused=False, extra_claims_check=None) -> (bool, sub | reason)
+    verify_jwt(call, guard, host) -> (bool, sub | reason), where
+        call  = (token, sign_payload, expected_issuer)
+        guard = (public_keys, audience, issuers, paused, extra_claims_check)
+        host  = (now_seconds, sha256, ed25519_verify)
     verify_custom_claims(jwt_payload, sign_payload, audience=None,
                          extra_claims_check=None) -> (bool, "" | reason)
     validate_public_keys(keys) -> (normalised list, None) | (None, reason)

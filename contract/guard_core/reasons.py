@@ -39,7 +39,7 @@ The shell's own (guard.py), about the call's arguments: `Invalid arguments`
 (not a JSON object within the bounds, or no issuer / guard_id or
 sign_payload) and `Arguments too large` (over 32 KB, answered before
 parsing). Claim mode's (guard_core/claim_mode.py) and the transaction policy's
-(guard_core/policy_check.py) are below, each beside its constant.
+(guard_core/policy_eval.py) are below, each beside its constant.
 
 Key-set validation (for `init`, `set_public_keys`, `add_public_key`) has its
 own messages, prefixed so that an owner sees which rule a key broke.
@@ -72,7 +72,7 @@ ARGUMENTS_TOO_LARGE = "Arguments too large"
 NO_CLAIM = "Claim mode: no claim for predecessor"
 NOT_CLAIMED = "Claim mode: token not claimed by predecessor"
 
-# Transaction policy (policy_check.py), in the order the rules are checked.
+# Transaction policy (policy_eval.py), in the order the rules are checked.
 POLICY_UNDECODABLE = "Policy: sign_payload does not decode"
 POLICY_SIGNER_MISMATCH = "Policy: signer does not match the token"
 POLICY_RECEIVER_NOT_ALLOWED = "Policy: receiver not allowed"

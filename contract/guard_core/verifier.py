@@ -1,6 +1,6 @@
 """The whole JWT verification pipeline, step by step.
 
-    verify_jwt(...) -> (True, sub) | (False, reason)
+    verify_jwt(call, guard, host) -> (True, sub) | (False, reason)
 
 Each step validates its input explicitly, whatever the argument types, and
 answers with a reason rather than raising. The one safety net for the
@@ -14,36 +14,35 @@ from . import claims as claims_mod
 from . import b64url, jws, keys, reasons, values
 
 
-def verify_jwt(
-    token,
-    sign_payload,
-    public_keys,
-    expected_issuer,
-    now_seconds,
-    sha256,
-    ed25519_verify,
-    audience=None,
-    issuers=None,
-    paused=False,
-    extra_claims_check=None,
-):
-    """Verify `token` for a transaction whose bytes are `sign_payload`.
+def verify_jwt(call, guard, host):
+    """Verify a token for the transaction it is meant to authorise.
 
-    token:           the JWT (compact JWS) as received.
-    sign_payload:    list of ints 0-255, the bytes FastAuth will sign.
-    public_keys:     the stored key set (list of key dicts, see keys.py).
-    expected_issuer: str, see claims.expected_issuer().
-    now_seconds:     block time in whole unix seconds (int).
-    sha256:          bytes -> 32 bytes.
-    ed25519_verify:  (signature, message, public_key) -> truthy if valid.
-    audience:        required `aud` entry, or None / "" for no audience check.
-    issuers:         allow-list of issuers (list of str) or None for none.
-    paused:          the guard's pause flag.
-    extra_claims_check: optional hook run at step 7 after the built-in custom
-                     claims: (claims dict, sign_payload) -> None to accept or
-                     a reason string to reject (transaction policy, claim
-                     mode, an integrator's own rules).
+    The inputs come as three plain tuples, by what they describe (tuples, not
+    classes or keyword arguments: on MicroPython they are the cheapest to
+    build and to take apart, and verify builds them on every call):
+
+    call  = (token, sign_payload, expected_issuer), what this call asks:
+        token:           the JWT (compact JWS) as received.
+        sign_payload:    list of ints 0-255, the bytes FastAuth will sign.
+        expected_issuer: str, see claims.expected_issuer().
+    guard = (public_keys, audience, issuers, paused, extra_claims_check), the
+            guard's configuration:
+        public_keys:     the stored key set (list of key dicts, see keys.py).
+        audience:        required `aud` entry, or None / "" for no audience check.
+        issuers:         allow-list of issuers (list of str) or None for none.
+        paused:          the guard's pause flag.
+        extra_claims_check: None, or a hook run at step 7 after the built-in
+                         custom claims: (claims dict, sign_payload) -> None to
+                         accept or a reason string to reject (transaction
+                         policy, claim mode, an integrator's own rules).
+    host  = (now_seconds, sha256, ed25519_verify), what the host provides:
+        now_seconds:     block time in whole unix seconds (int).
+        sha256:          bytes -> 32 bytes.
+        ed25519_verify:  (signature, message, public_key) -> truthy if valid.
     """
+    token, sign_payload, expected_issuer = call
+    public_keys, audience, issuers, paused, extra_claims_check = guard
+    now_seconds, sha256, ed25519_verify = host
     # 1. Pause.
     if paused:
         return False, reasons.PAUSED

@@ -1,7 +1,7 @@
 """policy show / set / clear / claim-mode, and a user's claim / unclaim.
 
 The transaction policy and claim mode are the guard's authorization beyond the
-JWT (contract/guard_core/policy.py and claim_mode.py describe them). `policy set`
+JWT (contract/guard_core/policy_spec.py and claim_mode.py describe them). `policy set`
 reads the policy from a JSON or TOML file, validates it with the guard's own
 code before paying for a transaction, and sends it to `set_policy`.
 

@@ -15,7 +15,10 @@ INCLUDED -> EXECUTED_OPTIMISTIC -> ... -> FINAL as blocks follow it.
 
 The state after each of the last `history_blocks` blocks can be viewed (as a
 non-archival node keeps recent state); older blocks answer
-GARBAGE_COLLECTED_BLOCK.
+GARBAGE_COLLECTED_BLOCK.  The chain answers state queries (`view_account`,
+`call_function`, ...) and keeps its records; nearcore's other RPC answers
+(blocks, chunks, validators, changes, light-client views) are built from those
+records by `localnet.rpc.views`.
 
 Time: with an explicit `genesis_time_ns` every block is exactly one second
 after its parent (deterministic tests).  Without one the chain follows the
@@ -26,70 +29,44 @@ by as much.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 import base58
 
 from .. import borsh
-from ..primitives import (
-    AccessKey,
-    FullAccess,
-    SignedTransaction,
-    Transaction,
-    is_valid_account_id,
-)
-from . import config, errors, light_client, protocol, state_viewer
-from .blocks import (
-    Block,
-    block_view,
-    chunk_hash,
-    chunk_header_view,
-    epoch_id,
-    header_outcome_root,
-    next_bp_hash,
-    next_random_value,
-    sealed,
-)
-from .errors import ChainError, ContractError, InvalidTransaction
+from ..primitives import FullAccess, SignedTransaction, Transaction
+from . import config, errors, genesis, state_viewer
+from .blocks import Block, chunk_hash, header_outcome_root, next_random_value, sealed
+from .errors import ContractError, InvalidTransaction
 from .keys import KeyPair, b58, parse_public_key, public_key_text
-from .merkle import ZERO_HASH, PartialMerkleTree, merklize
+from .merkle import PartialMerkleTree, merklize
 from .persistence import ChainDatabase
 from .results import TxResult, decode_return_value
 from .receipts import ActionReceipt, BlockContext
 from .records import apply_state_record
 from .runtime import ReceiptQueue, Runtime
 from .verifier import verify_and_charge_transaction
-from .state import (
-    NO_CODE_HASH,
-    AccountRecord,
-    StateAt,
-    StateStore,
-    StateUpdate,
-    access_key_storage_usage,
+from .state import StateAt, StateStore, StateUpdate
+from .tx_status import (
+    EXECUTED_OPTIMISTIC,
+    NONE,
+    executed_status,
+    final_outcome,
+    included_status,
+    outcomes_by_id,
+    status_satisfies,
 )
-from .views import (
-    STATE_CHANGE_KINDS,
-    Outcome,
-    action_receipt_view,
-    split_state_key,
-    state_change_view,
-    transaction_view,
-)
+from .views import Outcome, action_receipt_view, transaction_view
 
 MIN_REALTIME_STEP_NS = 1_000
 MAX_STEPS_PER_TRANSACTION = 10_000  # far beyond what 300 Tgas can pay for
 UNSIGNED_SIGNATURE = bytes(65)  # ed25519 type byte + 64 zero bytes
 HISTORY_BLOCKS = 500  # blocks whose state views can still read (nearcore keeps a few epochs)
-# nearcore's TxExecutionStatus, weakest first.
-NONE, INCLUDED, EXECUTED_OPTIMISTIC, INCLUDED_FINAL, EXECUTED, FINAL = (
-    "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC", "INCLUDED_FINAL", "EXECUTED", "FINAL")
 TX_WAIT_TIMEOUT_S = 10.0  # nearcore answers TIMEOUT_ERROR after about this long
 REJECTED_KEPT = 1000
 
@@ -99,19 +76,6 @@ class PendingTransaction:
     signed: SignedTransaction
     verify_signature: bool
     keyless: bool = False
-
-
-def rfc3339(timestamp_ns: int) -> str:
-    """Like chrono's AutoSi: as many fractional digits (0/3/6/9) as the value needs."""
-    seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
-    text = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    if nanos == 0:
-        return text + "Z"
-    if nanos % 1_000_000 == 0:
-        return f"{text}.{nanos // 1_000_000:03d}Z"
-    if nanos % 1_000 == 0:
-        return f"{text}.{nanos // 1_000:06d}Z"
-    return f"{text}.{nanos:09d}Z"
 
 
 @dataclass(frozen=True)
@@ -176,8 +140,6 @@ class Chain:
     # ------------------------------------------------------------------ setup
 
     def _genesis(self, root_account_id, root_public_key, root_balance, genesis_time_ns, chain_id) -> None:
-        if not is_valid_account_id(root_account_id):
-            raise ValueError(f"invalid root account id {root_account_id!r}")
         self.chain_id = chain_id
         self.root_account_id = root_account_id
         if root_public_key is None:
@@ -191,28 +153,9 @@ class Chain:
         self._clock_offset_ns = 0
         genesis_time = time.time_ns() if genesis_time_ns is None else genesis_time_ns
 
-        self._store = StateStore()
-        genesis = self._store.update()
-        root_key = AccessKey(0, FullAccess())
-        storage_usage = config.STORAGE_NUM_BYTES_ACCOUNT + access_key_storage_usage(
-            self.root_public_key, root_key, config.STORAGE_NUM_EXTRA_BYTES_RECORD
-        )
-        genesis.set_account(root_account_id, AccountRecord(root_balance, 0, NO_CODE_HASH, storage_usage))
-        genesis.set_access_key(root_account_id, self.root_public_key, root_key)
-        genesis.commit_into(self._store)
+        self._store = genesis.genesis_state(root_account_id, self.root_public_key, root_balance)
         self._total_supply = root_balance
-
-        random_value = hashlib.sha256(b"genesis" + chain_id.encode()).digest()
-        genesis_block = sealed(Block(
-            height=0,
-            hash=b"",
-            prev_hash=ZERO_HASH,
-            timestamp=genesis_time,
-            random_value=random_value,
-            total_supply=root_balance,
-            outcome_root=header_outcome_root(ZERO_HASH),
-            next_bp_hash=self._next_bp_hash(),
-        ))
+        genesis_block = genesis.genesis_block(chain_id, genesis_time, root_balance, self._next_bp_hash())
         self._blocks: list[Block] = [genesis_block]
         self._rebuild_block_tree()
         self._block_heights: dict[bytes, int] = {genesis_block.hash: 0}
@@ -221,7 +164,6 @@ class Chain:
         self._saved_block_count = 0
         self._unsaved_transactions: list[bytes] = []
         self._history_floor = 0
-        self._store.take_block_journal()
 
     def _meta(self) -> dict[str, str]:
         return {
@@ -261,7 +203,7 @@ class Chain:
 
     def _next_bp_hash(self) -> bytes:
         """The hash of the next epoch's producers: the root account with its key and stake."""
-        return next_bp_hash([(self.root_account_id, self.root_public_key, self._validator_stake())])
+        return genesis.producers_hash(self.root_account_id, self.root_public_key, self.validator_stake())
 
     def _forget_history(self) -> None:
         """Views of blocks before now are answered as garbage collected (after a restart or a restore)."""
@@ -390,7 +332,7 @@ class Chain:
         """The height `finality` reads: the head, its parent (near-final) or two back (final)."""
         return max(0, self.head.height - config.FINALITY_LAG[finality])
 
-    def _find_block(self, reference: Any) -> Block:
+    def find_block(self, reference: Any) -> Block:
         """A block by finality, height (int) or base58 hash (str) -- nearcore's BlockReference."""
         if isinstance(reference, dict):
             if reference.get("block_id") is not None:
@@ -438,7 +380,7 @@ class Chain:
 
     def _state_at(self, reference: Any) -> tuple[StateUpdate, Block]:
         """The state after the referenced block, for a view; GARBAGE_COLLECTED_BLOCK when it is gone."""
-        block = self._find_block(reference)
+        block = self.find_block(reference)
         if block.height == self.head.height:
             return self._store.update(), block
         if block.height < self._history_floor:
@@ -452,150 +394,40 @@ class Chain:
         result["block_hash"] = block.hash_text
         return result
 
-    def status(self) -> dict:
-        """What the chain knows of itself for RPC `status`: its id, protocol, validators and head.
+    # ------------------------------------------------------------------ records, for the RPC's views
+    # What localnet.rpc.views reads to answer nearcore's view-client methods;
+    # call them under `lock`.
 
-        The node's own part (version, RPC address, node key, uptime) is the RPC layer's.
-        """
-        with self._lock:
-            head, genesis = self.head, self._blocks[0]
-            epoch_start = head.height - head.height % config.EPOCH_LENGTH
-            return {
-                "chain_id": self.chain_id,
-                "protocol_version": config.PROTOCOL_VERSION,
-                "latest_protocol_version": config.PROTOCOL_VERSION,
-                "validators": [{"account_id": self.root_account_id}],
-                "sync_info": {
-                    "latest_block_hash": head.hash_text,
-                    "latest_block_height": head.height,
-                    "latest_state_root": b58(head.state_root),
-                    "latest_block_time": rfc3339(head.timestamp),
-                    "syncing": False,
-                    "earliest_block_hash": genesis.hash_text,
-                    "earliest_block_height": genesis.height,
-                    "earliest_block_time": rfc3339(genesis.timestamp),
-                    "epoch_id": epoch_id(head.epoch_height),
-                    "epoch_start_height": epoch_start,
-                },
-                "validator_account_id": self.root_account_id,
-                "validator_public_key": public_key_text(self.root_public_key),
-                "genesis_hash": genesis.hash_text,
-            }
+    @property
+    def lock(self) -> threading.RLock:
+        """The chain's lock: hold it across several reads that must see the same chain."""
+        return self._lock
 
-    def block(self, finality_or_id: Any = "final") -> dict:
-        with self._lock:
-            block = self._find_block(finality_or_id)
-            return self._block_view(block)
+    @property
+    def blocks(self) -> list[Block]:
+        """Every block so far, by height (the chain's own list: do not change it)."""
+        return self._blocks
 
-    def _block_view(self, block: Block) -> dict:
-        prev = self._blocks[block.height - 1] if block.height > 0 else None
-        final = self._blocks[max(0, block.height - config.FINALITY_LAG["final"])]
-        near_final = self._blocks[max(0, block.height - config.FINALITY_LAG["near-final"])]
-        return block_view(block, prev, self.root_account_id, final.hash, near_final.hash)
+    @property
+    def genesis_block(self) -> Block:
+        return self._blocks[0]
 
-    def gas_price(self) -> dict:
-        return {"gas_price": str(config.GAS_PRICE)}
+    def block_at(self, height: int) -> Block:
+        return self._blocks[height]
 
-    # ------------------------------------------------------------------ configuration, validators, chunks, receipts
+    def height_of(self, block_hash: str) -> Optional[int]:
+        """The height of the block with this base58 hash, or None."""
+        try:
+            return self._block_heights.get(base58.b58decode(block_hash))
+        except ValueError:
+            return None
 
-    def _genesis_time_text(self) -> str:
-        return rfc3339(self._blocks[0].timestamp)
-
-    def protocol_config(self, block_reference: Any = "final") -> dict:
-        with self._lock:
-            self._find_block(block_reference)
-            return protocol.protocol_config_view(self.chain_id, self._genesis_time_text())
-
-    def genesis_config(self) -> dict:
-        with self._lock:
-            validator = {
-                "account_id": self.root_account_id,
-                "public_key": public_key_text(self.root_public_key),
-                "amount": str(self._validator_stake()),
-            }
-            return protocol.genesis_config_view(
-                self.chain_id, self._genesis_time_text(), self._blocks[0].total_supply, validator
-            )
-
-    def _validator_stake(self) -> int:
+    def validator_stake(self) -> int:
         account = self._store.update().get_account(self.root_account_id)
         return account.locked if account is not None else 0
 
-    def validators(self, block_reference: Any = "final") -> dict:
-        """nearcore's EpochValidatorInfo for the epoch of the referenced block: the root account alone."""
-        with self._lock:
-            block = self._find_block(block_reference)
-            epoch_start = block.height - block.height % config.EPOCH_LENGTH
-            produced = block.height - max(epoch_start, 1) + 1 if block.height > 0 else 0
-            stake = str(self._validator_stake())
-            public_key = public_key_text(self.root_public_key)
-            return {
-                "current_validators": [{
-                    "account_id": self.root_account_id,
-                    "public_key": public_key,
-                    "is_slashed": False,
-                    "stake": stake,
-                    "shards": [0],
-                    "num_produced_blocks": produced,
-                    "num_expected_blocks": produced,
-                    "num_produced_chunks": produced,
-                    "num_expected_chunks": produced,
-                    "num_produced_chunks_per_shard": [produced],
-                    "num_expected_chunks_per_shard": [produced],
-                    "num_produced_endorsements": 0,
-                    "num_expected_endorsements": 0,
-                    "num_produced_endorsements_per_shard": [0],
-                    "num_expected_endorsements_per_shard": [0],
-                    "shards_endorsed": [],
-                }],
-                "next_validators": [{"account_id": self.root_account_id, "public_key": public_key,
-                                     "stake": stake, "shards": [0]}],
-                "current_fishermen": [],
-                "next_fishermen": [],
-                "current_proposals": [],
-                "prev_epoch_kickout": [],
-                "epoch_start_height": epoch_start,
-                "epoch_height": block.epoch_height,
-            }
-
-    def epoch_start_block(self, epoch: str) -> int:
-        """The first height of the epoch with this id (`validators` by `epoch_id`)."""
-        with self._lock:
-            for index in range(self.head.epoch_height + 1):
-                if epoch_id(index) == epoch:
-                    return index * config.EPOCH_LENGTH
-            raise ChainError("UNKNOWN_EPOCH", {}, f"Epoch {epoch} is unknown")
-
-    def chunk(self, chunk_id: Optional[str] = None, block_reference: Any = None, shard_id: Any = 0) -> dict:
-        """The block's one chunk, by chunk hash or by block and shard (nearcore's ChunkView)."""
-        with self._lock:
-            if chunk_id is not None:
-                block = self._block_of_chunk(chunk_id)
-            else:
-                block = self._find_block(block_reference)
-                if shard_id != 0:
-                    raise errors.invalid_shard_id(shard_id)
-            transactions = []
-            for tx_hash in block.tx_hashes:
-                view = dict(self._transactions[tx_hash]["transaction"]) if tx_hash in self._transactions else None
-                if view is None and tx_hash in self._in_flight:
-                    view = transaction_view(self._in_flight[tx_hash])
-                if view is not None:
-                    transactions.append(view)
-            index = self._receipts_by_id()
-            receipts = [copy.deepcopy(index[b58(r)]) for r in block.receipt_ids if b58(r) in index]
-            receipts += [copy.deepcopy(self._executed[r]) for r in block.receipt_ids if r in self._executed]
-            return {
-                "author": self.root_account_id,
-                "header": chunk_header_view(block, self._prev_chunk_outcome_root(block)),
-                "transactions": transactions,
-                "receipts": receipts,
-            }
-
-    def _prev_chunk_outcome_root(self, block: Block) -> bytes:
-        return self._blocks[block.height - 1].chunk_outcome_root if block.height > 0 else ZERO_HASH
-
-    def _block_of_chunk(self, chunk_id: str) -> Block:
+    def block_of_chunk(self, chunk_id: str) -> Block:
+        """The block whose one chunk has this base58 hash; UNKNOWN_CHUNK when none has."""
         try:
             wanted = base58.b58decode(chunk_id)
         except ValueError:
@@ -607,6 +439,24 @@ class Chain:
             raise errors.unknown_chunk(chunk_id)
         return self._blocks[height]
 
+    def block_transactions(self, block: Block) -> list[dict]:
+        """The block's transactions (SignedTransactionViews, copies), in block order."""
+        transactions = []
+        for tx_hash in block.tx_hashes:
+            view = dict(self._transactions[tx_hash]["transaction"]) if tx_hash in self._transactions else None
+            if view is None and tx_hash in self._in_flight:
+                view = transaction_view(self._in_flight[tx_hash])
+            if view is not None:
+                transactions.append(view)
+        return transactions
+
+    def block_receipts(self, block: Block) -> list[dict]:
+        """The action receipts the block executed (ReceiptViews, copies) that this node still knows."""
+        index = self._receipts_by_id()
+        receipts = [copy.deepcopy(index[b58(r)]) for r in block.receipt_ids if b58(r) in index]
+        receipts += [copy.deepcopy(self._executed[r]) for r in block.receipt_ids if r in self._executed]
+        return receipts
+
     def _receipts_by_id(self) -> dict[str, dict]:
         if self._receipt_index is None:
             self._receipt_index = {
@@ -614,40 +464,18 @@ class Chain:
             }
         return self._receipt_index
 
-    def receipt(self, receipt_id: str) -> dict:
-        """EXPERIMENTAL_receipt: an action receipt this node executed, as nearcore's ReceiptView."""
-        with self._lock:
-            view = self._receipts_by_id().get(receipt_id)
-            if view is None:
-                try:
-                    view = self._executed.get(base58.b58decode(receipt_id))
-                except ValueError:
-                    view = None
-            if view is None:
-                raise errors.unknown_receipt(receipt_id)
-            return copy.deepcopy(view)
+    def receipt_view(self, receipt_id: str) -> Optional[dict]:
+        """An action receipt this node executed, by base58 id, as nearcore's ReceiptView (a copy); or None."""
+        view = self._receipts_by_id().get(receipt_id)
+        if view is None:
+            try:
+                view = self._executed.get(base58.b58decode(receipt_id))
+            except ValueError:
+                view = None
+        return copy.deepcopy(view) if view is not None else None
 
-    # ------------------------------------------------------------------ light client
-
-    def _next_bps_view(self) -> list[dict]:
-        return [{"validator_stake_struct_version": "V1", "account_id": self.root_account_id,
-                 "public_key": public_key_text(self.root_public_key), "stake": str(self._validator_stake())}]
-
-    def _height_of(self, block_hash: str) -> Optional[int]:
-        try:
-            return self._block_heights.get(base58.b58decode(block_hash))
-        except ValueError:
-            return None
-
-    def next_light_client_block(self, last_block_hash: str) -> Optional[dict]:
-        """next_light_client_block: the LightClientBlockView a client knowing this block moves to, or None."""
-        with self._lock:
-            height = self._height_of(last_block_hash)
-            if height is None:
-                raise errors.light_client_block_unknown()
-            return light_client.next_light_client_block(self._blocks, self._blocks[height], self._next_bps_view())
-
-    def _outcome_view(self, outcome_id: str) -> Optional[dict]:
+    def outcome_view(self, outcome_id: str) -> Optional[dict]:
+        """A transaction's or receipt's ExecutionOutcomeWithIdView by base58 id (a copy), or None."""
         try:
             running = self._outcomes.get(base58.b58decode(outcome_id))
         except ValueError:
@@ -657,71 +485,20 @@ class Chain:
         if self._outcome_index is None:
             self._outcome_index = {}
             for final in self._transactions.values():
-                self._outcome_index.update(_outcomes_by_id(final))
+                self._outcome_index.update(outcomes_by_id(final))
         outcome = self._outcome_index.get(outcome_id)
         return copy.deepcopy(outcome) if outcome is not None else None
 
-    def light_client_proof(self, outcome_id: str, light_client_head: str) -> dict:
-        """EXPERIMENTAL_light_client_proof for a transaction's or receipt's outcome, against a final head."""
-        with self._lock:
-            outcome = self._outcome_view(outcome_id)
-            if outcome is None:
-                raise errors.unknown_transaction_or_receipt(outcome_id)
-            executed_at = self._blocks[self._height_of(outcome["block_hash"])]
-            committing, outcome_proof, root_path = light_client.outcome_proof(self._blocks, outcome, executed_at)
-            head_height = self._height_of(light_client_head)
-            if head_height is None:
-                raise errors.light_client_proof_unknown_block(light_client_head)
-            proof = light_client.block_proof(self._blocks, self.final_height(), committing, self._blocks[head_height])
-            return {"outcome_proof": outcome_proof, "outcome_root_proof": root_path, **proof}
-
-    # ------------------------------------------------------------------ state changes
-
-    def _journal_of(self, block_reference: Any) -> tuple[Block, Any]:
-        block = self._find_block(block_reference)
+    def block_journal(self, block_reference: Any) -> tuple[Block, Any]:
+        """The referenced block and the journal of the state writes it made (each with its cause)."""
+        block = self.find_block(block_reference)
         journal = self._history.get(block.height)
         if journal is None:
             # Not kept (before a restart or beyond the history window): nearcore's answer for a collected block.
             raise errors.unknown_block(block.height)
         return block, journal
 
-    def changes_in_block(self, block_reference: Any) -> dict:
-        """block_effects / EXPERIMENTAL_changes_in_block: which accounts' records the block touched."""
-        with self._lock:
-            block, journal = self._journal_of(block_reference)
-            touched: dict[tuple[str, str], None] = {}
-            for key, _value, _cause in journal.writes:
-                kind, account_id, _ = split_state_key(key)
-                touched[(STATE_CHANGE_KINDS[kind][0] + "_touched", account_id)] = None
-            order = ["account_touched", "access_key_touched", "data_touched", "contract_code_touched"]
-            changes = sorted(touched, key=lambda item: (order.index(item[0]), item[1]))
-            return {"block_hash": block.hash_text,
-                    "changes": [{"type": kind, "account_id": account_id} for kind, account_id in changes]}
-
-    def changes(self, block_reference: Any, changes_type: str, account_ids: list[str],
-                keys: Optional[list[tuple[str, bytes]]] = None, key_prefix: bytes = b"") -> dict:
-        """changes / EXPERIMENTAL_changes: every write of one kind the block made, with its cause."""
-        with self._lock:
-            block, journal = self._journal_of(block_reference)
-            accounts = set(account_ids)
-            wanted_keys = set(keys or [])
-            kind_of_type = {"account_changes": "account", "all_access_key_changes": "access_key",
-                            "single_access_key_changes": "access_key", "contract_code_changes": "contract_code",
-                            "data_changes": "data"}
-            grouped: dict[bytes, list] = {}
-            for key, value, cause in journal.writes:
-                kind, account_id, rest = split_state_key(key)
-                name = STATE_CHANGE_KINDS[kind][0]
-                if name != kind_of_type[changes_type]:
-                    continue
-                if changes_type == "single_access_key_changes":
-                    if (account_id, rest) not in wanted_keys:
-                        continue
-                elif account_id not in accounts or (kind == b"d" and not rest.startswith(key_prefix)):
-                    continue
-                grouped.setdefault(key, []).append(state_change_view(kind, account_id, rest, value, cause))
-            return {"block_hash": block.hash_text,
-                    "changes": [change for key in sorted(grouped) for change in grouped[key]]}
+    # ------------------------------------------------------------------ state views (nearcore's query)
 
     def view_account(self, account_id: str, block_reference: Any = "optimistic") -> dict:
         with self._lock:
@@ -912,7 +689,7 @@ class Chain:
         running = self._receipts.running_transactions()
         for tx_hash in [h for h in self._in_flight if h not in running]:
             signed = self._in_flight.pop(tx_hash)
-            final = self._final_outcome(signed, self._outcomes)
+            final = final_outcome(signed, self._outcomes)
             receipt_ids = [base58.b58decode(o["id"]) for o in final["receipts_outcome"]]
             # nearcore lists the receipt behind each receipt outcome, in the same order.
             views = [self._executed.pop(r) for r in receipt_ids if r in self._executed]
@@ -923,7 +700,7 @@ class Chain:
             if self._receipt_index is not None:
                 self._receipt_index.update((view["receipt_id"], view) for view in views)
             if self._outcome_index is not None:
-                self._outcome_index.update(_outcomes_by_id(final))
+                self._outcome_index.update(outcomes_by_id(final))
             self._unsaved_transactions.append(tx_hash)
 
     def transaction_status(self, tx_hash: bytes) -> str:
@@ -936,26 +713,10 @@ class Chain:
                 if signed is None:
                     return NONE
                 included = self._outcomes[tx_hash].block_hash
-                return INCLUDED_FINAL if self._block_heights[included] <= final_height else INCLUDED
+                return included_status(self._block_heights[included], final_height)
             heights = [self._block_heights[base58.b58decode(outcome["transaction_outcome"]["block_hash"])]]
             heights += [self._block_heights[base58.b58decode(o["block_hash"])] for o in outcome["receipts_outcome"]]
-            if max(heights) <= final_height:
-                return FINAL
-            return EXECUTED if heights[0] <= final_height else EXECUTED_OPTIMISTIC
-
-    @staticmethod
-    def status_satisfies(status: str, wait_until: str) -> bool:
-        """Whether a transaction at `status` is what a client waiting for `wait_until` waits for."""
-        executed = status in (EXECUTED_OPTIMISTIC, EXECUTED, FINAL)
-        included_final = status in (INCLUDED_FINAL, EXECUTED, FINAL)
-        return {
-            NONE: True,
-            INCLUDED: status != NONE,
-            EXECUTED_OPTIMISTIC: executed,
-            INCLUDED_FINAL: included_final,
-            EXECUTED: executed and included_final,
-            FINAL: status == FINAL,
-        }[wait_until]
+            return executed_status(heights, final_height)
 
     def wait_for_transaction(self, tx_hash: bytes, wait_until: str = EXECUTED_OPTIMISTIC, *, produce: bool = False,
                              timeout: float = TX_WAIT_TIMEOUT_S, with_receipts: bool = False) -> dict:
@@ -976,7 +737,7 @@ class Chain:
                     if rejected is not None:
                         raise rejected
                     status = self.transaction_status(tx_hash)
-                    if self.status_satisfies(status, wait_until):
+                    if status_satisfies(status, wait_until):
                         return self._transaction_answer(tx_hash, status, with_receipts)
                     if status == NONE and not any(p.signed.hash == tx_hash for p in self._pending):
                         raise errors.unknown_transaction(b58(tx_hash))
@@ -1075,37 +836,6 @@ class Chain:
         self._receipts.incoming.extend((tx_hash, new) for new in result.new_receipts)
         return result.burnt_amount
 
-    def _final_outcome(self, signed: SignedTransaction, outcomes: dict[bytes, Outcome]) -> dict:
-        tx_outcome = outcomes[signed.hash]
-        ordered: list[Outcome] = []
-        # Depth-first, each outcome before the receipts it created (nearcore's order).
-        stack = list(reversed(tx_outcome.receipt_ids))
-        while stack:
-            outcome = outcomes.get(stack.pop())
-            if outcome is None:
-                continue
-            ordered.append(outcome)
-            stack.extend(reversed(outcome.receipt_ids))
-
-        status: Any = "Started"
-        looking_for = tx_outcome.id
-        for outcome in [tx_outcome] + ordered:
-            if outcome.id != looking_for:
-                continue
-            kind, payload = outcome.status
-            if kind == "SuccessReceiptId":
-                looking_for = payload
-                continue
-            status = outcome.status_view()
-            break
-        return {
-            "final_execution_status": EXECUTED_OPTIMISTIC,
-            "status": status,
-            "transaction": transaction_view(signed),
-            "transaction_outcome": tx_outcome.to_json(),
-            "receipts_outcome": [o.to_json() for o in ordered],
-        }
-
     # ------------------------------------------------------------------ sandbox
 
     def patch_state(self, records: list[dict]) -> None:
@@ -1153,8 +883,3 @@ class Chain:
             self._forget_history()
             self._save(full=True)
 
-
-def _outcomes_by_id(final: dict) -> dict[str, dict]:
-    """A finished transaction's outcome views (its own and its receipts') by id."""
-    outcomes = [final["transaction_outcome"], *final["receipts_outcome"]]
-    return {outcome["id"]: outcome for outcome in outcomes}

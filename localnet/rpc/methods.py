@@ -22,9 +22,9 @@ from typing import Any, Callable, Optional
 import base58
 
 from ..borsh import BorshError, decode_signed_transaction
-from ..chain import ChainError, InvalidTransaction, config, parse_public_key, protocol, public_key_text
+from ..chain import ChainError, InvalidTransaction, config, parse_public_key, public_key_text
 from ..primitives import is_valid_account_id
-from . import errors
+from . import errors, protocol, views
 from .errors import RpcError
 
 log = logging.getLogger("localnet.rpc")
@@ -279,10 +279,10 @@ class RpcMethods:
 
     def protocol_config(self, params: Any) -> dict:
         reference = single_block_reference(params)
-        return self._chain(lambda: self.chain.protocol_config(reference))
+        return self._chain(lambda: views.protocol_config(self.chain, reference))
 
     def genesis_config(self, params: Any = None) -> dict:
-        return self._chain(self.chain.genesis_config)
+        return self._chain(lambda: views.genesis_config(self.chain))
 
     def client_config(self, params: Any = None) -> dict:
         producer = self.producer
@@ -294,20 +294,20 @@ class RpcMethods:
     def _validators_reference(self, params: Any) -> Any:
         if isinstance(params, dict) and "epoch_id" in params:
             epoch = require_str(params, "epoch_id")
-            return self._chain(lambda: self.chain.epoch_start_block(epoch))
+            return self._chain(lambda: views.epoch_start_block(self.chain, epoch))
         if params == "latest" or (isinstance(params, dict) and "latest" in params):
             return "final"
         return single_block_reference(params)
 
     def validators(self, params: Any) -> dict:
         reference = self._validators_reference(params)
-        return self._block_level(lambda: self.chain.validators(reference))
+        return self._block_level(lambda: views.validators(self.chain, reference))
 
     def validators_ordered(self, params: Any) -> list:
         if isinstance(params, dict):
             params = [params.get("block_id")]
         reference = single_block_reference(params)
-        info = self._block_level(lambda: self.chain.validators(reference))
+        info = self._block_level(lambda: views.validators(self.chain, reference))
         return [
             {"validator_stake_struct_version": "V1", "account_id": v["account_id"], "public_key": v["public_key"],
              "stake": v["stake"]}
@@ -323,25 +323,25 @@ class RpcMethods:
             raise _fail("expected {chunk_id} or {block_id, shard_id}")
         if "chunk_id" in params:
             chunk_id = require_str(params, "chunk_id")
-            return self._chain(lambda: self.chain.chunk(chunk_id=chunk_id))
+            return self._chain(lambda: views.chunk(self.chain, chunk_id=chunk_id))
         if "block_id" not in params or "shard_id" not in params:
             raise _fail("expected {chunk_id} or {block_id, shard_id}")
         reference = parse_block_id(params["block_id"])
         shard_id = params["shard_id"]
         if isinstance(shard_id, bool) or not isinstance(shard_id, int) or shard_id < 0:
             raise _fail("`shard_id` must be a non-negative integer")
-        return self._block_level(lambda: self.chain.chunk(block_reference=reference, shard_id=shard_id))
+        return self._block_level(lambda: views.chunk(self.chain, block_reference=reference, shard_id=shard_id))
 
     def receipt(self, params: Any) -> dict:
         named = positional_or_named(params, ("receipt_id",))
         if named is None:
             raise _fail("expected {receipt_id}")
         receipt_id = require_str(named, "receipt_id")
-        return self._chain(lambda: self.chain.receipt(receipt_id))
+        return self._chain(lambda: views.receipt(self.chain, receipt_id))
 
     def changes_in_block(self, params: Any) -> dict:
         reference = single_block_reference(params)
-        return self._block_level(lambda: self.chain.changes_in_block(reference))
+        return self._block_level(lambda: views.changes_in_block(self.chain, reference))
 
     def changes(self, params: Any) -> dict:
         if not isinstance(params, dict):
@@ -371,7 +371,7 @@ class RpcMethods:
                 account_ids.append(account_id)
             if changes_type == "data_changes":
                 prefix = decode_base64(params.get("key_prefix_base64"), "key_prefix_base64")
-        return self._block_level(lambda: self.chain.changes(reference, changes_type, account_ids, keys, prefix))
+        return self._block_level(lambda: views.changes(self.chain, reference, changes_type, account_ids, keys, prefix))
 
     # ---- light client ----------------------------------------------------
 
@@ -380,7 +380,7 @@ class RpcMethods:
         if named is None:
             raise _fail("expected {last_block_hash}")
         last_block_hash = require_hash(named, "last_block_hash")
-        block = self._chain(lambda: self.chain.next_light_client_block(last_block_hash))
+        block = self._chain(lambda: views.next_light_client_block(self.chain, last_block_hash))
         # nearcore flattens an absent block into an empty object.
         return block if block is not None else {}
 
@@ -394,13 +394,13 @@ class RpcMethods:
         outcome_id = require_hash(params, id_field)
         require_account_id(params, account_field)
         head = require_hash(params, "light_client_head")
-        return self._chain(lambda: self.chain.light_client_proof(outcome_id, head))
+        return self._chain(lambda: views.light_client_proof(self.chain, outcome_id, head))
 
     # ---- node information ------------------------------------------------
 
     def status(self, params: Any = None) -> dict:
         """nearcore's StatusResponse: the chain's part, with the node's own (version, address, key, uptime)."""
-        chain = self._chain(self.chain.status)
+        chain = self._chain(lambda: views.status(self.chain))
         node_key = b"\x00" + hashlib.sha256(b"node" + self.chain.root_public_key).digest()
         return {
             "version": dict(config.NODE_VERSION),
@@ -442,7 +442,7 @@ class RpcMethods:
             reference = parse_block_reference(params)
         else:
             raise _fail("expected an array or an object")
-        return self._block_level(lambda: self.chain.block(reference))
+        return self._block_level(lambda: views.block(self.chain, reference))
 
     def gas_price(self, params: Any) -> dict:
         # `[null]`, `[height|hash]`, `{"block_id": …}`; localnet's price never changes,
@@ -458,8 +458,8 @@ class RpcMethods:
             raise _fail("expected an array or an object")
         if block_id is not None:
             reference = parse_block_id(block_id)
-            self._block_level(lambda: self.chain.block(reference))
-        return self._chain(self.chain.gas_price)
+            self._block_level(lambda: views.block(self.chain, reference))
+        return self._chain(lambda: views.gas_price(self.chain))
 
     # ---- query -----------------------------------------------------------
 

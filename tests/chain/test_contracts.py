@@ -7,6 +7,7 @@ import pytest
 
 from localnet.chain import ContractError
 from localnet.primitives import NEAR, TERA, CreateAccount, DeployContract, FunctionCall, Transfer
+from localnet.rpc import views
 
 from .conftest import balance
 from .wat_contracts import PROBE_WASM
@@ -87,7 +88,7 @@ def test_callback_sees_the_callees_success(contracts):
     categories = {e["cost"]: e["cost_category"] for e in caller_receipt["outcome"]["metadata"]["gas_profile"]}
     assert categories.get("NEW_ACTION_RECEIPT") == "ACTION_COST"
     # Promises run in later blocks than the receipt that made them.
-    heights = [contracts.block(r["block_hash"])["header"]["height"] for r in (caller_receipt, *receipt_by_executor(result, CALLEE)[:1], callback)]
+    heights = [views.block(contracts, r["block_hash"])["header"]["height"] for r in (caller_receipt, *receipt_by_executor(result, CALLEE)[:1], callback)]
     assert heights == sorted(heights) and len(set(heights)) == 3
 
 
@@ -202,7 +203,7 @@ def test_no_yocto_appears_or_vanishes_except_what_is_burnt(contracts):
         int(contracts.view_account(a)["amount"]) + int(contracts.view_account(a)["locked"])
         for a in contracts.account_ids()
     )
-    assert total == int(contracts.block("optimistic")["header"]["total_supply"])
+    assert total == int(views.block(contracts, "optimistic")["header"]["total_supply"])
     assert total < 10**33
 
 

@@ -11,6 +11,7 @@ import pytest
 from localnet.chain import Chain, ChainError
 from localnet.chain.merkle import PartialMerkleTree, compute_root_from_path, merklize, root_and_path, sha256
 from localnet.primitives import CreateAccount, Transfer
+from localnet.rpc import views
 from tests.chain.conftest import GENESIS_TIME_NS, ROOT_KEY, sign
 from tests.rpc.light_client_check import check_execution_proof, lite_block_hash, outcome_leaf, root_from_path
 
@@ -41,7 +42,7 @@ def chain(tmp_path):
 
 
 def proof_of(chain: Chain, outcome_id: str, head_height: int) -> dict:
-    return chain.light_client_proof(outcome_id, chain.block(head_height)["header"]["hash"])
+    return views.light_client_proof(chain, outcome_id, views.block(chain, head_height)["header"]["hash"])
 
 
 def test_every_outcome_of_a_busy_block_proves_against_a_later_final_head(chain):
@@ -49,9 +50,9 @@ def test_every_outcome_of_a_busy_block_proves_against_a_later_final_head(chain):
     outcome = result.outcome_dict()
     for _ in range(4):
         chain.produce_block()
-    head = chain.block("final")["header"]
+    head = views.block(chain, "final")["header"]
     for item in [outcome["transaction_outcome"], *outcome["receipts_outcome"]]:
-        proof = chain.light_client_proof(item["id"], head["hash"])
+        proof = views.light_client_proof(chain, item["id"], head["hash"])
         check_execution_proof(proof, head["block_merkle_root"])
 
 
@@ -93,7 +94,7 @@ def test_refusals_until_the_outcome_is_committed_and_final(chain):
     assert at_itself["block_proof"] == []
 
     with pytest.raises(ChainError) as refused:
-        chain.light_client_proof(tx_hash, "11111111111111111111111111111111")
+        views.light_client_proof(chain, tx_hash, "11111111111111111111111111111111")
     assert (refused.value.cause_name, refused.value.info) == ("UNKNOWN_BLOCK", {})
 
 
@@ -104,16 +105,16 @@ def test_proofs_and_light_client_blocks_survive_a_restart(tmp_path):
     with Chain(home) as chain:
         for _ in range(4):
             chain.produce_block()
-        head = chain.block("final")["header"]
-        check_execution_proof(chain.light_client_proof(tx_hash, head["hash"]), head["block_merkle_root"])
-        light_block = chain.next_light_client_block(chain.block(0)["header"]["hash"])
+        head = views.block(chain, "final")["header"]
+        check_execution_proof(views.light_client_proof(chain, tx_hash, head["hash"]), head["block_merkle_root"])
+        light_block = views.next_light_client_block(chain, views.block(chain, 0)["header"]["hash"])
         assert base58.b58encode(lite_block_hash(light_block)).decode() == \
-            chain.block(light_block["inner_lite"]["height"])["header"]["hash"]
+            views.block(chain, light_block["inner_lite"]["height"])["header"]["hash"]
 
 
 def test_a_client_behind_by_epochs_gets_the_block_that_closed_the_next_epoch(chain):
     chain.fast_forward(3 * 60 + 5)  # three epochs of 60 blocks and then some
-    genesis = chain.block(0)["header"]["hash"]
-    light_block = chain.next_light_client_block(genesis)
+    genesis = views.block(chain, 0)["header"]["hash"]
+    light_block = views.next_light_client_block(chain, genesis)
     assert light_block["inner_lite"]["height"] == 2 * 60 - 1 - 2  # the last final block of epoch 1
-    assert light_block["inner_lite"]["epoch_id"] == chain.block(60)["header"]["epoch_id"]
+    assert light_block["inner_lite"]["epoch_id"] == views.block(chain, 60)["header"]["epoch_id"]

@@ -8,17 +8,18 @@ import pytest
 from localnet.chain import Chain, ChainError, InvalidTransaction
 from localnet.chain.producer import BlockProducer
 from localnet.primitives import NEAR, Transfer
+from localnet.rpc import views
 
 from .conftest import GENESIS_TIME_NS, ROOT_KEY, create_account, sign
 
 
 def test_final_trails_the_head_by_two_blocks_and_near_final_by_one(chain):
     chain.fast_forward(5)
-    heights = {f: chain.block(f)["header"]["height"] for f in ("optimistic", "near-final", "final")}
+    heights = {f: views.block(chain, f)["header"]["height"] for f in ("optimistic", "near-final", "final")}
     assert heights == {"optimistic": 5, "near-final": 4, "final": 3}
-    header = chain.block(5)["header"]
-    assert header["last_final_block"] == chain.block(3)["header"]["hash"]
-    assert header["last_ds_final_block"] == chain.block(4)["header"]["hash"]
+    header = views.block(chain, 5)["header"]
+    assert header["last_final_block"] == views.block(chain, 3)["header"]["hash"]
+    assert header["last_ds_final_block"] == views.block(chain, 4)["header"]["hash"]
 
 
 def test_a_transaction_goes_from_none_to_final_as_blocks_follow(chain):
@@ -38,7 +39,7 @@ def test_a_transaction_goes_from_none_to_final_as_blocks_follow(chain):
     final = chain.wait_for_transaction(tx_hash, "FINAL", produce=True)
     assert final["final_execution_status"] == "FINAL"
     assert chain.final_height() >= max(
-        chain.block(o["block_hash"])["header"]["height"] for o in final["receipts_outcome"])
+        views.block(chain, o["block_hash"])["header"]["height"] for o in final["receipts_outcome"])
 
 
 def test_several_transactions_share_blocks(chain):
@@ -88,43 +89,43 @@ def test_state_older_than_the_kept_history_is_garbage_collected():
         with pytest.raises(ChainError) as excinfo:
             chain.view_account("test.near", 4)
         assert excinfo.value.cause_name == "GARBAGE_COLLECTED_BLOCK"
-        assert excinfo.value.info == {"block_height": 4, "block_hash": chain.block(4)["header"]["hash"]}
-        assert chain.block("earliest_available")["header"]["height"] == 5
+        assert excinfo.value.info == {"block_height": 4, "block_hash": views.block(chain, 4)["header"]["hash"]}
+        assert views.block(chain, "earliest_available")["header"]["height"] == 5
 
 
 def test_state_changes_of_a_block_name_their_cause(chain):
     create_account(chain, "alice.test.near", balance=5 * NEAR)
     result = chain.execute("test.near", "alice.test.near", [Transfer(NEAR)])
     receipt = result.receipts[0]
-    block = chain.block(receipt["block_hash"])["header"]
-    changes = chain.changes(block["height"], "account_changes", ["alice.test.near"])
+    block = views.block(chain, receipt["block_hash"])["header"]
+    changes = views.changes(chain, block["height"], "account_changes", ["alice.test.near"])
     assert changes["block_hash"] == block["hash"]
     [change] = changes["changes"]
     assert change["type"] == "account_update"
     assert change["cause"] == {"type": "receipt_processing", "receipt_hash": receipt["id"]}
     assert change["change"]["amount"] == chain.view_account("alice.test.near")["amount"]
-    effects = chain.changes_in_block(block["height"])["changes"]
+    effects = views.changes_in_block(chain, block["height"])["changes"]
     assert {"type": "account_touched", "account_id": "alice.test.near"} in effects
     # The conversion block: the signer's account and key (nonce) changed under the transaction.
-    conversion = chain.block(result.outcome_dict()["transaction_outcome"]["block_hash"])["header"]["height"]
-    keys = chain.changes(conversion, "all_access_key_changes", ["test.near"])["changes"]
+    conversion = views.block(chain, result.outcome_dict()["transaction_outcome"]["block_hash"])["header"]["height"]
+    keys = views.changes(chain, conversion, "all_access_key_changes", ["test.near"])["changes"]
     assert keys[0]["cause"] == {"type": "transaction_processing", "tx_hash": result.transaction_hash}
 
 
 def test_chunks_and_receipts_can_be_fetched(chain):
     create_account(chain, "alice.test.near")
     result = chain.execute("test.near", "alice.test.near", [Transfer(NEAR)])
-    tx_block = chain.block(result.outcome_dict()["transaction_outcome"]["block_hash"])
-    by_hash = chain.chunk(chunk_id=tx_block["chunks"][0]["chunk_hash"])
-    assert by_hash == chain.chunk(block_reference=tx_block["header"]["height"], shard_id=0)
+    tx_block = views.block(chain, result.outcome_dict()["transaction_outcome"]["block_hash"])
+    by_hash = views.chunk(chain, chunk_id=tx_block["chunks"][0]["chunk_hash"])
+    assert by_hash == views.chunk(chain, block_reference=tx_block["header"]["height"], shard_id=0)
     assert [t["hash"] for t in by_hash["transactions"]] == [result.transaction_hash]
     receipt_id = result.receipts[0]["id"]
-    assert chain.receipt(receipt_id)["receipt_id"] == receipt_id
-    receipt_block = chain.block(result.receipts[0]["block_hash"])
-    assert receipt_id in [r["receipt_id"] for r in chain.chunk(chunk_id=receipt_block["chunks"][0]["chunk_hash"])["receipts"]]
-    for call, cause in ((lambda: chain.receipt("11111111111111111111111111111111"), "UNKNOWN_RECEIPT"),
-                        (lambda: chain.chunk(chunk_id="11111111111111111111111111111111"), "UNKNOWN_CHUNK"),
-                        (lambda: chain.chunk(block_reference=0, shard_id=1), "INVALID_SHARD_ID")):
+    assert views.receipt(chain, receipt_id)["receipt_id"] == receipt_id
+    receipt_block = views.block(chain, result.receipts[0]["block_hash"])
+    assert receipt_id in [r["receipt_id"] for r in views.chunk(chain, chunk_id=receipt_block["chunks"][0]["chunk_hash"])["receipts"]]
+    for call, cause in ((lambda: views.receipt(chain, "11111111111111111111111111111111"), "UNKNOWN_RECEIPT"),
+                        (lambda: views.chunk(chain, chunk_id="11111111111111111111111111111111"), "UNKNOWN_CHUNK"),
+                        (lambda: views.chunk(chain, block_reference=0, shard_id=1), "INVALID_SHARD_ID")):
         with pytest.raises(ChainError) as excinfo:
             call()
         assert excinfo.value.cause_name == cause
@@ -156,7 +157,7 @@ def test_blocks_keep_coming_quickly_until_what_a_block_did_is_final():
         try:
             tx_hash = chain.add_transaction(sign(chain, ROOT_KEY, "test.near", "test.near", [Transfer(1)]))
             executed = chain.wait_for_transaction(tx_hash, "EXECUTED_OPTIMISTIC", timeout=60)
-            busy_height = chain.block(executed["receipts_outcome"][-1]["block_hash"])["header"]["height"]
+            busy_height = views.block(chain, executed["receipts_outcome"][-1]["block_hash"])["header"]["height"]
             deadline = time.monotonic() + 60  # an idle block would take 600 s
             while chain.final_height() < busy_height:
                 assert time.monotonic() < deadline, "the busy block did not become final at the quick rate"

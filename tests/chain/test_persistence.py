@@ -5,6 +5,7 @@ import pytest
 
 from localnet.chain import Chain, ChainError
 from localnet.primitives import NEAR, Transfer
+from localnet.rpc import views
 
 from .conftest import GENESIS_TIME_NS, ROOT_KEY, create_account, sign
 
@@ -17,17 +18,17 @@ def test_reopening_restores_state_keys_nonces_blocks_and_outcomes(tmp_path):
         seen = {
             "account": first.view_account("alice.test.near"),
             "key": first.view_access_key("alice.test.near", key.public_key_text),
-            "head": first.block("final"),
-            "block": first.block(2),
-            "status": first.status()["sync_info"],
+            "head": views.block(first, "final"),
+            "block": views.block(first, 2),
+            "status": views.status(first)["sync_info"],
         }
 
     with Chain(tmp_path, genesis_time_ns=0, root_balance=1) as second:  # genesis arguments are ignored
         assert second.view_account("alice.test.near") == seen["account"]
         assert second.view_access_key("alice.test.near", key.public_key_text) == seen["key"]
-        assert second.block("final") == seen["head"]
-        assert second.block(seen["block"]["header"]["hash"]) == seen["block"]
-        assert second.status()["sync_info"] == seen["status"]
+        assert views.block(second, "final") == seen["head"]
+        assert views.block(second, seen["block"]["header"]["hash"]) == seen["block"]
+        assert views.status(second)["sync_info"] == seen["status"]
         # Ten blocks later the transaction is final.
         assert second.tx_status(outcome["transaction"]["hash"], "alice.test.near") == {**outcome, "final_execution_status": "FINAL"}
 

@@ -7,6 +7,7 @@ import pytest
 
 from localnet.chain import ChainError, InvalidTransaction
 from localnet.primitives import NEAR, TERA, FunctionCall, Transfer
+from localnet.rpc import views
 
 from .conftest import ROOT_KEY, balance, create_account, key_for, sign
 
@@ -55,7 +56,7 @@ def test_outcome_has_the_shape_clients_parse(chain):
     assert receipt["outcome"]["metadata"] == {"version": 3, "gas_profile": []}  # no code ran
     assert set(receipt) == {"proof", "block_hash", "id", "outcome"}
     # The receipt runs in a later block than the transaction's conversion.
-    assert chain.block(receipt["block_hash"])["header"]["height"] == chain.block(tx_outcome["block_hash"])["header"]["height"] + 1
+    assert views.block(chain, receipt["block_hash"])["header"]["height"] == views.block(chain, tx_outcome["block_hash"])["header"]["height"] + 1
 
 
 def test_transaction_to_self_runs_its_receipt_in_the_same_block(chain):
@@ -207,7 +208,7 @@ def test_recent_block_hash_stays_valid_for_100_seconds_of_chain_time_under_load(
         for _ in range(60):  # two blocks each: conversion, then the receipt at bob
             nonce += 1
             c.submit_transaction(sign(c, ROOT_KEY, "test.near", "bob.test.near", [Transfer(1)], nonce=nonce, block_hash=reused))
-        assert c.height - c.block(reused)["header"]["height"] > 100
+        assert c.height - views.block(c, reused)["header"]["height"] > 100
         # Once 100 seconds of chain time have passed as well, the hash has expired.
         c.fast_forward(100)
         with pytest.raises(InvalidTransaction) as excinfo:

@@ -7,6 +7,7 @@ import pytest
 
 from localnet.chain import ChainError
 from localnet.primitives import NEAR
+from localnet.rpc import views
 
 from .conftest import ROOT_KEY, create_account, key_for
 
@@ -82,7 +83,7 @@ def test_view_state_and_view_code(chain):
 
 
 def test_gas_price_is_fixed(chain):
-    assert chain.gas_price() == {"gas_price": "100000000"}
+    assert views.gas_price(chain) == {"gas_price": "100000000"}
 
 
 def test_patched_account_and_key_can_sign(chain):

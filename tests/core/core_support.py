@@ -171,19 +171,19 @@ def eddsa_header(kid=None, **extra):
     return header
 
 
-def verify(token, public_keys, now=NOW, sign_payload=None, issuer=ISSUER, **options):
-    """guard_core.verify_jwt with the test defaults and host functions."""
-    if sign_payload is None:
+_DEFAULT_SIGN_PAYLOAD = object()
+
+
+def verify(token, public_keys, now=NOW, sign_payload=_DEFAULT_SIGN_PAYLOAD, issuer=ISSUER, audience=None,
+           issuers=None, paused=False, extra_claims_check=None, sha256=sha256):
+    """guard_core.verify_jwt with the test defaults and host functions, its
+    records' fields as keyword arguments (sign_payload may be None)."""
+    if sign_payload is _DEFAULT_SIGN_PAYLOAD:
         sign_payload = list(SIGN_PAYLOAD)
     return guard_core.verify_jwt(
-        token,
-        sign_payload,
-        public_keys,
-        issuer,
-        now,
-        sha256,
-        ed25519_verify,
-        **options,
+        (token, sign_payload, issuer),
+        (public_keys, audience, issuers, paused, extra_claims_check),
+        (now, sha256, ed25519_verify),
     )
 
 

@@ -54,15 +54,9 @@ def run(data):
     for check in data["verify"]:
         total += 1
         result = guard_core.verify_jwt(
-            check["token"],
-            check["sign_payload"],
-            check["public_keys"],
-            check["issuer"],
-            check["now"],
-            sha256,
-            ed25519_verify,
-            audience=check.get("audience"),
-            issuers=check.get("issuers"),
+            (check["token"], check["sign_payload"], check["issuer"]),
+            (check["public_keys"], check.get("audience"), check.get("issuers"), False, None),
+            (check["now"], sha256, ed25519_verify),
         )
         expected = (check["ok"], check["detail"])
         if type(result) is not tuple or result != expected:

@@ -4,7 +4,7 @@ import pytest
 
 from tests.core import adversarial
 import guard_core
-from tests.core.core_support import ed25519_verify, sha256
+from tests.core.core_support import verify
 from guard_core import reasons
 
 CONTEXT = adversarial.default_context()
@@ -22,25 +22,15 @@ def test_corpus_is_large_and_covers_every_pre_time_reason():
 
 @pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
 def test_case_is_rejected_with_its_reason(case):
-    result = guard_core.verify_jwt(
-        case.token,
-        case.sign_payload,
-        CONTEXT.public_keys,
-        CONTEXT.issuer,
-        CONTEXT.now,
-        sha256,
-        ed25519_verify,
-        audience=CONTEXT.audience,
-    )
+    result = verify(case.token, CONTEXT.public_keys, now=CONTEXT.now, sign_payload=case.sign_payload,
+                    issuer=CONTEXT.issuer, audience=CONTEXT.audience)
     assert result == (False, case.reason)
 
 
 def test_context_accepts_its_own_valid_tokens():
     for token in (CONTEXT.rs256(), CONTEXT.eddsa()):
-        result = guard_core.verify_jwt(
-            token, CONTEXT.sign_payload, CONTEXT.public_keys, CONTEXT.issuer, CONTEXT.now, sha256, ed25519_verify,
-            audience=CONTEXT.audience,
-        )
+        result = verify(token, CONTEXT.public_keys, now=CONTEXT.now, sign_payload=CONTEXT.sign_payload,
+                        issuer=CONTEXT.issuer, audience=CONTEXT.audience)
         assert result == (True, "google-oauth2|123456789")
 
 

@@ -181,7 +181,7 @@ def test_json_garbage_in_signed_segments_never_raises(header, payload):
 def test_garbage_arguments_never_raise(sign_payload, public_keys, issuer, now, audience, issuers):
     token = sign_jws(rs256_header(), claims(), rsa_private_key(2048))
     result = guard_core.verify_jwt(
-        token, sign_payload, public_keys, issuer, now, sha256, ed25519_verify, audience=audience, issuers=issuers
+        (token, sign_payload, issuer), (public_keys, audience, issuers, False, None), (now, sha256, ed25519_verify)
     )
     assert isinstance(result, tuple) and len(result) == 2 and result[0] is False
     assert result[1] in reasons.JWT_REASONS
@@ -206,5 +206,6 @@ def test_verify_custom_claims_never_raises(payload, sign_payload, audience):
 def test_valid_token_still_valid_with_all_defaults():
     token = sign_jws(rs256_header(), claims(), rsa_private_key(2048))
     assert guard_core.verify_jwt(
-        token, list(SIGN_PAYLOAD), [rs256_key(rsa_private_key(2048))], ISSUER, NOW, sha256, ed25519_verify
+        (token, list(SIGN_PAYLOAD), ISSUER), ([rs256_key(rsa_private_key(2048))], None, None, False, None),
+        (NOW, sha256, ed25519_verify),
     ) == (True, SUBJECT)

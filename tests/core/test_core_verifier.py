@@ -16,12 +16,10 @@ from tests.core.core_support import (
     eddsa_header,
     eddsa_key,
     ed25519_private_key,
-    ed25519_verify,
     load_auth0_vector,
     rs256_header,
     rs256_key,
     rsa_private_key,
-    sha256,
     sign_jws,
     verify,
 )
@@ -60,9 +58,7 @@ def _auth0(now, **options):
     vector = load_auth0_vector()
     key_set, reason = guard_core.validate_public_keys([vector["public_key"]])
     assert reason is None
-    return guard_core.verify_jwt(
-        vector["jwt"], vector["sign_payload"], key_set, vector["issuer"], now, sha256, ed25519_verify, **options
-    )
+    return verify(vector["jwt"], key_set, now=now, sign_payload=vector["sign_payload"], issuer=vector["issuer"], **options)
 
 
 def test_auth0_vector_verifies_at_its_time():
@@ -91,9 +87,7 @@ def test_auth0_vector_other_sign_payload_is_rejected():
     key_set, _ = guard_core.validate_public_keys([vector["public_key"]])
     other = list(vector["sign_payload"])
     other[-1] ^= 1
-    result = guard_core.verify_jwt(
-        vector["jwt"], other, key_set, vector["issuer"], vector["valid_at_unix_seconds"], sha256, ed25519_verify
-    )
+    result = verify(vector["jwt"], key_set, now=vector["valid_at_unix_seconds"], sign_payload=other, issuer=vector["issuer"])
     assert result == (False, reasons.FATXN_MISMATCH)
 
 
@@ -325,7 +319,7 @@ def test_bad_now_is_an_error_not_an_exception():
 
 
 def test_bad_host_sha256_is_not_an_exception():
-    result = guard_core.verify_jwt(_valid(), SIGN_PAYLOAD, _rsa_set(), ISSUER, NOW, lambda data: "x", ed25519_verify)
+    result = verify(_valid(), _rsa_set(), sign_payload=SIGN_PAYLOAD, sha256=lambda data: "x")
     assert result == (False, reasons.INVALID_SIGNATURE)
 
 

@@ -86,9 +86,8 @@ def guard_verdict(token: str, payload: bytes, jwks: dict, issuer: str, now: int 
         except nacl.exceptions.BadSignatureError:
             return False
     keys = [guard_key_from_jwk(jwk) for jwk in jwks["keys"]]
-    return verifier.verify_jwt(token, list(payload), keys, issuer, now or int(time.time()),
-                                            lambda data: hashlib.sha256(data).digest(), ed25519_verify,
-                                            audience=audience)
+    return verifier.verify_jwt((token, list(payload), issuer), (keys, audience, None, False, None),
+                               (now or int(time.time()), lambda data: hashlib.sha256(data).digest(), ed25519_verify))
 
 
 def decode_unverified(token: str) -> tuple[dict, dict]:

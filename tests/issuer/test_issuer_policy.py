@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from issuer.config import ConfigError
-from guard_core import jws, policy as guard_policy, policy_check
+from guard_core import jws, policy_eval, policy_spec
 from tests.issuer.issuer_support import (NEAR, PASSWORD, TGAS, b64, bearer, decode_unverified, fast_settings, function_call,
                             login, transfer)
 
@@ -59,8 +59,8 @@ def test_transactions_outside_the_policy_are_refused_with_the_guards_reason(make
     assert response.status_code == 403
     assert response.json() == {"error": "policy_violation", "message": reason}
     # The very reason the guard gives on-chain, from the guard's own evaluator.
-    normalised, _ = guard_policy.validate_policy(POLICY)
-    assert policy_check.check_policy(normalised, {}, list(tx)) == reason
+    normalised, _ = policy_spec.validate_policy(POLICY)
+    assert policy_eval.check_policy(normalised, {}, list(tx)) == reason
     (record,) = client.service.audit.tail(event="token_refused")
     assert record["detail"] == f"policy_violation: {reason}"
     # The check endpoint tells the same without a token.

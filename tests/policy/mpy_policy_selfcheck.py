@@ -21,7 +21,7 @@ if sys.implementation.name == "micropython":
 else:
     from binascii import hexlify, unhexlify
 
-from guard_core import claim_mode, policy, policy_check, txdecode
+from guard_core import claim_mode, policy_eval, policy_spec, txdecode
 
 write = sys.stdout.write
 
@@ -54,10 +54,10 @@ def main():
         write("decode " + canon(result) + "\n")
         count += 1
     for raw_policy, claims, payload_hex in data["policy"]:
-        normalised, reason = policy.validate_policy(raw_policy)
+        normalised, reason = policy_spec.validate_policy(raw_policy)
         if reason is None:
-            verdict = policy_check.check_policy(normalised, claims, unhexlify(payload_hex))
-            as_list = policy_check.check_policy(normalised, claims, list(unhexlify(payload_hex)))
+            verdict = policy_eval.check_policy(normalised, claims, unhexlify(payload_hex))
+            as_list = policy_eval.check_policy(normalised, claims, list(unhexlify(payload_hex)))
         else:
             verdict = as_list = "-"
         write("policy " + canon([normalised, reason, verdict, as_list]) + "\n")

@@ -283,8 +283,6 @@ def test_claim_mode_runs_after_the_signature_and_before_the_policy(env):
     assert verify(env, forged, ALICE) == [False, "Invalid signature"]
     assert verify(env, jwt, ALICE) == [False, reasons.NO_CLAIM]
     assert do_claim(env, ALICE, jwt).succeeded
-    from guard_core import policy
-
     assert verify(env, jwt, ALICE) == [False, reasons.POLICY_RECEIVER_NOT_ALLOWED]
 
 

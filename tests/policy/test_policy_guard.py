@@ -29,7 +29,7 @@ from devkit.guard_chain import (
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy, reasons
+from guard_core import policy_spec, reasons
 
 TGAS = TERA
 
@@ -99,10 +99,10 @@ def test_only_the_owner_can_set_a_policy(env):
 
 
 @pytest.mark.parametrize("args,message", [
-    ({"policy": {"receivers": []}}, policy.BAD_RECEIVERS),
-    ({"policy": {"max_gas": -1}}, policy.BAD_GAS),
-    ({"policy": {"recievers": ["a.near"]}}, policy.BAD_FIELD + "recievers"),
-    ({"policy": ["wrap.near"]}, policy.BAD_POLICY),
+    ({"policy": {"receivers": []}}, policy_spec.BAD_RECEIVERS),
+    ({"policy": {"max_gas": -1}}, policy_spec.BAD_GAS),
+    ({"policy": {"recievers": ["a.near"]}}, policy_spec.BAD_FIELD + "recievers"),
+    ({"policy": ["wrap.near"]}, policy_spec.BAD_POLICY),
     ({}, "Invalid arguments: policy is required (null clears it)"),
     ({"policy": {}, "extra": 1}, "Invalid arguments: unexpected argument \"extra\""),
 ])
@@ -126,7 +126,7 @@ def test_init_with_a_policy_and_claim_mode(wasm):
 
 
 @pytest.mark.parametrize("extra,message", [
-    ({"policy": {"receivers": "wrap.near"}}, policy.BAD_RECEIVERS),
+    ({"policy": {"receivers": "wrap.near"}}, policy_spec.BAD_RECEIVERS),
     ({"claim_mode": "yes"}, "Invalid arguments: claim_mode must be true or false"),
 ])
 def test_init_with_an_invalid_policy_fails_as_a_whole(wasm, extra, message):

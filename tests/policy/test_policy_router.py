@@ -18,7 +18,7 @@ from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
 from guard_core import claim_mode
-from guard_core import policy, reasons
+from guard_core import reasons
 
 
 def guard_answer(world, result) -> list:

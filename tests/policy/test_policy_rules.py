@@ -1,4 +1,4 @@
-"""guard_core.policy under CPython: validation of the owner's policy and each rule allowing and refusing."""
+"""guard_core.policy_spec and policy_eval under CPython: validation of the owner's policy and each rule allowing and refusing."""
 from __future__ import annotations
 
 import pytest
@@ -6,19 +6,19 @@ import pytest
 from tests.policy import payloads as P
 from tests.policy.payloads import NEAR, TERA
 
-from guard_core import policy, policy_check, reasons
+from guard_core import policy_eval, policy_spec, reasons
 
 CLAIMS = {"sub": "user-1", "iss": "https://issuer/", "exp": 2**40, "near_account": "alice.near"}
 
 
 def valid(raw: dict) -> dict:
-    normalised, reason = policy.validate_policy(raw)
+    normalised, reason = policy_spec.validate_policy(raw)
     assert reason is None, reason
     return normalised
 
 
 def check(raw_policy: dict, data: bytes, claims: dict = CLAIMS):
-    return policy_check.check_policy(valid(raw_policy), claims, data)
+    return policy_eval.check_policy(valid(raw_policy), claims, data)
 
 
 def tx(*actions, **kwargs) -> bytes:
@@ -48,50 +48,50 @@ def test_empty_policy_is_valid_and_only_requires_decoding():
 
 
 @pytest.mark.parametrize("raw,reason", [
-    ([], policy.BAD_POLICY),
-    ("x", policy.BAD_POLICY),
-    (None, policy.BAD_POLICY),
-    ({"receiver": ["a.near"]}, policy.BAD_FIELD + "receiver"),
-    ({"receivers": []}, policy.BAD_RECEIVERS),
-    ({"receivers": "wrap.near"}, policy.BAD_RECEIVERS),
-    ({"receivers": ["Wrap.near"]}, policy.BAD_RECEIVERS),
-    ({"receivers": ["*"]}, policy.BAD_RECEIVERS),
-    ({"receivers": ["*near"]}, policy.BAD_RECEIVERS),
-    ({"receivers": ["*.x"]}, policy.BAD_RECEIVERS),
-    ({"receivers": ["a.near", "a.near"]}, policy.BAD_RECEIVERS),
-    ({"receivers": [f"a{i}.near" for i in range(33)]}, policy.BAD_RECEIVERS),
-    ({"actions": ["Transfer", "Transfer"]}, policy.BAD_ACTIONS),
-    ({"actions": ["transfer"]}, policy.BAD_ACTIONS),
-    ({"actions": []}, policy.BAD_ACTIONS),
-    ({"methods": {}}, policy.BAD_METHODS),
-    ({"methods": {"wrap.near": []}}, policy.BAD_METHODS),
-    ({"methods": {"wrap.near": [""]}}, policy.BAD_METHODS),
-    ({"methods": {"wrap.near": ["a", "a"]}}, policy.BAD_METHODS),
-    ({"methods": {"wrap.near": ["x" * 257]}}, policy.BAD_METHODS),
-    ({"methods": {"BAD": ["a"]}}, policy.BAD_METHODS),
-    ({"methods": {"wrap.near": "a"}}, policy.BAD_METHODS),
-    ({"max_deposit_per_action": -1}, policy.BAD_AMOUNT),
-    ({"max_deposit_per_action": 2**128}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": str(2**128)}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": "01"}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": "1e24"}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": ""}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": 1.5}, policy.BAD_AMOUNT),
-    ({"max_deposit_total": True}, policy.BAD_AMOUNT),
-    ({"max_gas": 2**64}, policy.BAD_GAS),
-    ({"max_gas": "-5"}, policy.BAD_GAS),
-    ({"max_gas": None}, policy.BAD_GAS),
-    ({"signer_claim": ""}, policy.BAD_SIGNER_CLAIM),
-    ({"signer_claim": 5}, policy.BAD_SIGNER_CLAIM),
-    ({"signer_claim": "x" * 65}, policy.BAD_SIGNER_CLAIM),
+    ([], policy_spec.BAD_POLICY),
+    ("x", policy_spec.BAD_POLICY),
+    (None, policy_spec.BAD_POLICY),
+    ({"receiver": ["a.near"]}, policy_spec.BAD_FIELD + "receiver"),
+    ({"receivers": []}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": "wrap.near"}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": ["Wrap.near"]}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": ["*"]}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": ["*near"]}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": ["*.x"]}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": ["a.near", "a.near"]}, policy_spec.BAD_RECEIVERS),
+    ({"receivers": [f"a{i}.near" for i in range(33)]}, policy_spec.BAD_RECEIVERS),
+    ({"actions": ["Transfer", "Transfer"]}, policy_spec.BAD_ACTIONS),
+    ({"actions": ["transfer"]}, policy_spec.BAD_ACTIONS),
+    ({"actions": []}, policy_spec.BAD_ACTIONS),
+    ({"methods": {}}, policy_spec.BAD_METHODS),
+    ({"methods": {"wrap.near": []}}, policy_spec.BAD_METHODS),
+    ({"methods": {"wrap.near": [""]}}, policy_spec.BAD_METHODS),
+    ({"methods": {"wrap.near": ["a", "a"]}}, policy_spec.BAD_METHODS),
+    ({"methods": {"wrap.near": ["x" * 257]}}, policy_spec.BAD_METHODS),
+    ({"methods": {"BAD": ["a"]}}, policy_spec.BAD_METHODS),
+    ({"methods": {"wrap.near": "a"}}, policy_spec.BAD_METHODS),
+    ({"max_deposit_per_action": -1}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_per_action": 2**128}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": str(2**128)}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": "01"}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": "1e24"}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": ""}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": 1.5}, policy_spec.BAD_AMOUNT),
+    ({"max_deposit_total": True}, policy_spec.BAD_AMOUNT),
+    ({"max_gas": 2**64}, policy_spec.BAD_GAS),
+    ({"max_gas": "-5"}, policy_spec.BAD_GAS),
+    ({"max_gas": None}, policy_spec.BAD_GAS),
+    ({"signer_claim": ""}, policy_spec.BAD_SIGNER_CLAIM),
+    ({"signer_claim": 5}, policy_spec.BAD_SIGNER_CLAIM),
+    ({"signer_claim": "x" * 65}, policy_spec.BAD_SIGNER_CLAIM),
 ])
 def test_invalid_policies_are_refused_with_the_rule_named(raw, reason):
-    assert policy.validate_policy(raw) == (None, reason)
+    assert policy_spec.validate_policy(raw) == (None, reason)
 
 
 def test_limits_at_their_bounds_are_valid():
     valid({"max_deposit_per_action": str(2**128 - 1), "max_deposit_total": "0", "max_gas": 2**64 - 1})
-    valid({"receivers": [f"a{i}.near" for i in range(32)], "actions": list(policy.txdecode.ACTION_KINDS)})
+    valid({"receivers": [f"a{i}.near" for i in range(32)], "actions": list(policy_spec.txdecode.ACTION_KINDS)})
 
 
 # ----------------------------------------------------------------------------- receivers
@@ -127,7 +127,7 @@ def test_each_action_kind_allowed_and_refused(action):
     data = tx(action)
     inner_kinds = {a["kind"] for a in action.expected.get("delegate_action", {}).get("actions", [])}
     assert check({"actions": [kind, *sorted(inner_kinds - {kind})]}, data) is None
-    others = [k for k in policy.txdecode.ACTION_KINDS if k != kind]
+    others = [k for k in policy_spec.txdecode.ACTION_KINDS if k != kind]
     assert check({"actions": others}, data) == reasons.POLICY_ACTION_NOT_ALLOWED
 
 
@@ -251,8 +251,8 @@ def test_first_failing_rule_in_a_fixed_order():
 
 def test_sign_payload_as_json_byte_list():
     data = tx(P.transfer(), receiver="wrap.near")
-    assert policy_check.check_policy(valid({"receivers": ["wrap.near"]}), CLAIMS, list(data)) is None
-    assert policy_check.check_policy(valid({}), CLAIMS, [1, 2, 3]) == reasons.POLICY_UNDECODABLE
+    assert policy_eval.check_policy(valid({"receivers": ["wrap.near"]}), CLAIMS, list(data)) is None
+    assert policy_eval.check_policy(valid({}), CLAIMS, [1, 2, 3]) == reasons.POLICY_UNDECODABLE
 
 
 def test_truncated_and_corrupted_payloads_are_refused_while_a_policy_is_set():

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from localnet.primitives import AccessKey, AddKey, CreateAccount, DeployContract, FullAccess, FunctionCall, Transfer
+from localnet.rpc import views
 from tests.rpc.contracts import greeter_wasm
 from tests.rpc.light_client_check import final_proof
 from tests.rpc.wallet import KeyPair, RawRpc, unique_name, wait_until_final
@@ -275,14 +276,14 @@ def test_light_client_answers_a_live_node_races_through_are_within_the_schema():
         chain.produce_block()
     done = chain.execute(chain.root_account_id, chain.root_account_id, [Transfer(1)])
     request = {"type": "transaction", "transaction_hash": done.transaction_hash, "sender_id": chain.root_account_id}
-    head = chain.block("optimistic")["header"]["hash"]
+    head = views.block(chain, "optimistic")["header"]["hash"]
     answers = {  # label -> (method, response, expected cause; None for a result)
         "up to date": ("next_light_client_block", answer("next_light_client_block", [head]), None),
         "not confirmed": ("EXPERIMENTAL_light_client_proof", answer(
             "EXPERIMENTAL_light_client_proof", dict(request, light_client_head=head)), "NOT_CONFIRMED"),
     }
     chain.produce_block()
-    head = chain.block("optimistic")["header"]["hash"]
+    head = views.block(chain, "optimistic")["header"]["hash"]
     answers["head not final"] = ("EXPERIMENTAL_light_client_proof", answer(
         "EXPERIMENTAL_light_client_proof", dict(request, light_client_head=head)), "INTERNAL_ERROR")
     for label, (method, response, cause) in answers.items():

@@ -1,4 +1,4 @@
-"""Transaction policy: what a token may authorise, beyond being a valid token.
+"""Transaction policy format: what a token may authorise, beyond being a valid token.
 
 Off by default. When the owner sets a policy, `verify` decodes `sign_payload`
 (see txdecode.py) and refuses the token unless the transaction obeys every
@@ -36,7 +36,7 @@ action's own receiver; their deposits count toward the total. The top-level
 receiver is checked even when the transaction has no action.
 
 This module validates a policy (`validate_policy`, for set_policy and init);
-policy_check.py evaluates one in verify, kept apart so that verify imports as
+policy_eval.py evaluates one in verify, kept apart so that verify imports as
 little as possible. `validate_policy` normalises the amounts to decimal
 strings, the form stored and returned by `get_policy`. Rules are checked in a fixed order, so a payload
 breaking several gets a stable reason: signer, receiver, then each action in

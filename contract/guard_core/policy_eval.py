@@ -1,12 +1,12 @@
-"""Transaction policy, evaluated in verify (the policy format is in policy.py).
+"""Transaction policy, evaluated in verify (its format and validation are in policy_spec.py).
 
     check_policy(policy, token_claims, sign_payload) -> None | reason
 
-`policy` is a policy already validated by policy.validate_policy (as stored by
+`policy` is a policy already validated by policy_spec.validate_policy (as stored by
 set_policy). This module is what verify imports when a policy is set, so it
 holds only the evaluation: on NEAR every module-level name costs gas at each
 import. Field names are written out as literals for the same reason; they are
-policy.FIELDS.
+policy_spec.FIELDS.
 """
 
 from . import reasons, txdecode

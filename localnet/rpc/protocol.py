@@ -14,7 +14,7 @@ import dataclasses
 
 from ..engine.config import DEFAULT_CONFIG as ENGINE_CONFIG
 from ..engine.config import Fee
-from . import config
+from ..chain import config
 
 # nearcore's localnet genesis defaults for the parts of consensus a one-validator node never exercises.
 NUM_BLOCK_PRODUCER_SEATS = 1
