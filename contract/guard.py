@@ -33,19 +33,32 @@ Storage layout (all values JSON, keys short ASCII strings):
 """
 
 # gas-mark: runtime start
-import binascii
 import json
 
 import near
 
-# gas-mark: import binascii, json, near
+# gas-mark: import json, near
 
-from guard_core import claims, keys, reasons, values, verifier
+# Everything else (guard_core's modules, binascii) is imported inside the
+# functions that use it: NEAR runs every call in a fresh instance, which
+# re-imports what the call uses, and guard_core costs ~0.7 Tgas to import. So
+# the views import nothing more, and each admin method only what it needs.
+_values_module = None
 
-# C versions of two byte loops (runtime patches 11 and 12) and of RS256's
-# exponentiation from and to bytes (patch 14).
-values.use_native(bytes_from_list=near.bytes_from_byte_list, json_text_within=near.json_text_within,
-                  rsa_public_pow=near.rsa_public_pow)
+
+def _values():
+    """guard_core.values, with the C versions of two byte loops (runtime
+    patches 11 and 12) and of RS256's exponentiation from and to bytes (patch
+    14) installed, once per call."""
+    global _values_module
+    if _values_module is None:
+        from guard_core import values
+
+        values.use_native(bytes_from_list=near.bytes_from_byte_list, json_text_within=near.json_text_within,
+                          rsa_public_pow=near.rsa_public_pow)
+        _values_module = values
+    return _values_module
+
 
 EVENT_STANDARD = "jwt_guard"
 EVENT_VERSION = "1.0.0"
@@ -71,8 +84,11 @@ MAX_ADMIN_ARG_DEPTH = 8
 # What bytes.strip() removes (serde_json tolerates whitespace around a value).
 _STRIPPED_WHITESPACE = b" \t\n\r\x0b\x0c"
 
-INVALID_ARGUMENTS = reasons.INVALID_ARGUMENTS
-ARGUMENTS_TOO_LARGE = reasons.ARGUMENTS_TOO_LARGE
+# guard_core.reasons' strings, written out so that answering them imports
+# nothing (tests/guard holds them equal).
+INVALID_ARGUMENTS = "Invalid arguments"
+ARGUMENTS_TOO_LARGE = "Arguments too large"
+VERIFICATION_ERROR = "Verification error"
 
 ONLY_OWNER = "Only the owner can call this method"
 ONLY_SELF = "Only the guard account itself can call this method"
@@ -116,7 +132,7 @@ def _parse_args(raw, max_strings, max_depth):
         raw = raw.strip()
     if not raw:
         return {}
-    return values.parse_json_object(raw, max_strings, max_depth)
+    return _values().parse_json_object(raw, max_strings, max_depth)
 
 
 def _input_object():
@@ -174,6 +190,8 @@ def _assert_owner():
 
 
 def _validated_keys(candidate):
+    from guard_core import keys
+
     validated, reason = keys.validate_public_keys(candidate)
     if reason is not None:
         _fail(reason)
@@ -182,6 +200,8 @@ def _validated_keys(candidate):
 
 def _check_keys_stay_valid(key_set):
     """Refuse a key set that leaves no key valid now, or a hole before a later key."""
+    from guard_core import keys
+
     now = _now_seconds()
     gap = keys.validity_gap(key_set, now)
     if gap is not None:
@@ -213,6 +233,8 @@ def _write_verify_sources(records):
 def _verify_state_from_sources(known=None):
     """The `vstate` record, assembled from the records it is derived from (see
     the module doc); `known` holds records just written, saving their reads."""
+    from guard_core import keys
+
     if known is None:
         known = {}
 
@@ -363,6 +385,8 @@ def _verify_call():
     # Both carry sign_payload and predecessor. The router reads a 2-tuple and
     # FastAuth's sign a 3-tuple (its callback expects the router's answer), so
     # FastAuth gets a third element: the guard name on success, "" otherwise.
+    from guard_core import claims, verifier
+
     called_by_fastauth = "jwt" not in args
     if called_by_fastauth:
         token = args.get("verify_payload")
@@ -393,7 +417,7 @@ def verify():
     try:
         result = _verify_call()
     except Exception:
-        result = [False, reasons.VERIFICATION_ERROR]
+        result = [False, VERIFICATION_ERROR]
     _return_json(result)
     # gas-mark: reply
     # gas-mark-report
@@ -409,6 +433,8 @@ def verify_custom_claims():
         if not args:
             result = [False, INVALID_ARGUMENTS]
         else:
+            from guard_core import verifier
+
             state = _verify_state()
             stored_settings = state.get("settings") or {}
             ok, detail = verifier.verify_custom_claims(
@@ -417,7 +443,7 @@ def verify_custom_claims():
             )
             result = [ok, detail]
     except Exception:
-        result = [False, reasons.VERIFICATION_ERROR]
+        result = [False, VERIFICATION_ERROR]
     _return_json(result)
 
 
@@ -480,7 +506,7 @@ def init():
         _fail(ONLY_SELF)
     args = _admin_args("owner", "public_keys", "audience", "issuers", "policy", "claim_mode")
     new_owner = args.get("owner")
-    if not values.is_account_id(new_owner):
+    if not _values().is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": owner must be an account id")
     key_set = _validated_keys(args.get("public_keys"))
     _check_keys_stay_valid(key_set)
@@ -502,6 +528,8 @@ def update_contract():
         _fail(INVALID_ARGUMENTS + ": the input must be the new contract's Wasm")
     # Only a request: the deploy runs in its own receipt, and `migrate` logs
     # `contract_migrated` once the new code actually runs.
+    import binascii
+
     _emit("contract_update_requested", {"code_size": len(code), "code_hash": binascii.hexlify(near.sha256(code)).decode()})
     promise = near.promise_batch_create(near.current_account_id())
     near.promise_batch_action_deploy_contract(promise, code)
@@ -582,7 +610,7 @@ def propose_owner():
     current = _assert_owner()
     args = _admin_args("new_owner")
     new_owner = args.get("new_owner")
-    if not values.is_account_id(new_owner):
+    if not _values().is_account_id(new_owner):
         _fail(INVALID_ARGUMENTS + ": new_owner must be an account id")
     _write_json(PROPOSED_OWNER_KEY, new_owner)
     _emit("owner_proposed", {"owner": current, "proposed_owner": new_owner})
@@ -678,6 +706,8 @@ def claim():
     claim replaces the account's previous one, which adds no storage. A hash
     another account holds cannot be claimed (guard_core/claim_mode.py says why).
     """
+    import binascii
+
     from guard_core import claim_mode
 
     args = _admin_args("jwt_hash")
@@ -713,6 +743,8 @@ def claim():
 @near.export
 def unclaim():
     """Delete the calling account's claim and return its storage deposit; attach exactly 1 yocto."""
+    import binascii
+
     from guard_core import claim_mode
 
     _admin_args()
@@ -735,11 +767,13 @@ def unclaim():
 @near.export
 def get_claim():
     """get_claim(account_id): the account's claimed hash (hex), or null."""
+    import binascii
+
     from guard_core import claim_mode
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
-    if not values.is_account_id(account_id):
+    if not _values().is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
     stored = near.storage_read(claim_mode.storage_key(account_id))
     _return_json(None if stored is None else binascii.hexlify(stored).decode())
@@ -752,7 +786,7 @@ def get_claim_deposit():
 
     args = _admin_args("account_id")
     account_id = args.get("account_id")
-    if not values.is_account_id(account_id):
+    if not _values().is_account_id(account_id):
         _fail(INVALID_ARGUMENTS + ": account_id must be an account id")
     _return_json(str(claim_mode.claim_storage_bytes(account_id) * claim_mode.STORAGE_BYTE_COST))
 

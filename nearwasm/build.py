@@ -51,7 +51,7 @@ RUNTIME_PATCH_DIR = REPO_ROOT / "contract" / "runtime"
 RUNTIMES = ("patched", "stock")
 
 # Bump when the staging or cache layout changes in a way that alters the Wasm.
-BUILDER_FORMAT = "1"
+BUILDER_FORMAT = "2"
 
 # nearc's own copy of MicroPython is 66 MB; the build needs the core, the
 # Wasm ports and micropython-lib, not the docs, tests or other boards.
@@ -442,14 +442,41 @@ def _build_environment(settings: BuildSettings, *, include_cflags: bool = True, 
     return env
 
 
+# nearc freezes its `typing` and `typing_extensions` stand-ins into every
+# contract; with "no-typing" they are left out of the manifest (see
+# freezes_typing).
 _NEARC_CHILD = """
 import sys
 from pathlib import Path
+import nearc.builder
 from nearc.builder import compile_contract
 entry, output, venv, assets = map(Path, sys.argv[1:5])
+if sys.argv[5:] == ["no-typing"]:
+    prepare = nearc.builder.prepare_build_files
+
+    def prepare_without_typing(*args, **kwargs):
+        manifest, wrappers = prepare(*args, **kwargs)
+        lines = Path(manifest).read_text().splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(('module("typing.py"', 'module("typing_extensions.py"'))]
+        assert len(lines) - len(kept) == 2, "nearc's manifest no longer lists typing as expected"
+        Path(manifest).write_text("".join(kept))
+        return manifest, wrappers
+
+    nearc.builder.prepare_build_files = prepare_without_typing
 ok = compile_contract(entry, output, venv, assets, rebuild=False, single_file=False)
 sys.exit(0 if ok else 1)
 """
+
+
+def freezes_typing(contract_dir: Path) -> bool:
+    """Whether the contract's Wasm carries nearc's `typing`/`typing_extensions`.
+
+    A contract that declares its runtime's modules (`[tool.guardctl]
+    builtin-modules`) without them cannot import them (check_runtime_imports
+    refuses the build), so they are left out: ~5 KB of Wasm and two frozen
+    names fewer for every import to search. Any other contract keeps them."""
+    provided = runtime_modules(contract_dir)
+    return provided is None or bool({"typing", "typing_extensions"} & provided)
 
 
 def _venv_with_sdk() -> Path:
@@ -472,6 +499,8 @@ def _compile(entry: Path, settings: BuildSettings, stage: Path, wasm_out: Path, 
 
     command = [sys.executable, "-c", _NEARC_CHILD, str(stage / entry.name), str(wasm_out),
                str(_venv_with_sdk()), str(assets_dir)]
+    if not freezes_typing(entry.parent):
+        command.append("no-typing")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=stage, env=_build_environment(settings),

@@ -319,3 +319,16 @@ def test_verify_custom_claims_never_panics(env, raw):
     result = env.call(ALICE, "verify_custom_claims", raw)
     assert result.succeeded, result.status
     assert result.return_value == value
+
+
+def test_the_shells_answers_are_guard_core_reasons():
+    """guard.py writes its own answers out instead of importing guard_core.reasons
+    (the views import nothing from guard_core); they stay the core's strings."""
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "contract" / "guard.py").read_text()
+    for name in ("INVALID_ARGUMENTS", "ARGUMENTS_TOO_LARGE", "VERIFICATION_ERROR"):
+        match = re.search(rf'^{name} = "([^"]*)"$', source, re.M)
+        assert match, f"guard.py no longer defines {name} as a literal"
+        assert match.group(1) == getattr(reasons, name), name

@@ -293,3 +293,13 @@ def test_a_custom_rule_importing_a_module_the_runtime_lacks_fails_the_build(guar
 def test_contracts_that_do_not_declare_their_runtime_modules_are_not_checked(tiny):
     assert builder.runtime_modules(tiny.parent) is None
     builder.check_runtime_imports(tiny)
+
+
+def test_typing_is_frozen_only_where_it_could_be_imported(tmp_path):
+    # The guard declares its built-in modules without typing: nearc's stand-ins are left out.
+    assert not builder.freezes_typing(builder.REPO_ROOT / "contract")
+    assert builder.freezes_typing(tmp_path)  # no pyproject: nothing declared, nearc's default
+    (tmp_path / "pyproject.toml").write_text('[tool.guardctl]\nbuiltin-modules = ["near", "typing"]\n')
+    assert builder.freezes_typing(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.guardctl]\nbuiltin-modules = ["near"]\n')
+    assert not builder.freezes_typing(tmp_path)

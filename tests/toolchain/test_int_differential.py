@@ -11,6 +11,7 @@ built with the guard's own cflags (its lean build, contract/pyproject.toml).
 """
 from __future__ import annotations
 
+import binascii
 import random
 
 import pytest
@@ -69,7 +70,37 @@ def _expected(fields: list) -> str:
         valid = (len(modulus) % 4 == 0 and 0 < len(modulus) <= 1024 and len(signature) == len(modulus)
                  and n & 1 and modulus[:4] != b"\0\0\0\0" and s < n)
         return pow(s, 65537, n).to_bytes(len(modulus), "big").hex() if valid else "none"
+    if op == "b64":
+        data = fields[1]
+        decoded = _micropython_a2b_base64(data)
+        return ("error" if decoded is None else decoded.hex()) + " " + binascii.b2a_base64(data, newline=False).hex()
     raise AssertionError(op)
+
+
+def _micropython_a2b_base64(data: bytes):
+    """MicroPython's a2b_base64 (extmod/modbinascii.c), which is laxer than CPython's:
+    characters outside the alphabet are skipped, and padding ends the input once the
+    bits add up. None where it raises ValueError("incorrect padding")."""
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    out = bytearray()
+    shift = nbits = 0
+    hadpad = False
+    for byte in data:
+        if byte == ord("="):
+            if nbits == 2 or (nbits == 4 and hadpad):
+                nbits = 0
+                break
+            hadpad = True
+        sextet = alphabet.find(bytes([byte]))
+        if sextet == -1:
+            continue
+        hadpad = False
+        shift = ((shift << 6) | sextet) & 0xFFFFFFFF
+        nbits += 6
+        if nbits >= 8:
+            nbits -= 8
+            out.append((shift >> nbits) & 0xFF)
+    return None if nbits else bytes(out)
 
 
 def _line(fields: list) -> str:
@@ -81,6 +112,8 @@ def _line(fields: list) -> str:
     if op == "rsa":
         signature, modulus = fields[1:]
         return f"rsa {signature.hex()} {modulus.hex()}"
+    if op == "b64":
+        return "b64 " + fields[1].hex()
     return " ".join([op] + [_h(v) for v in fields[1:]])
 
 
@@ -281,3 +314,26 @@ def test_rsa_public_pow_refuses_what_it_cannot_compute(probe):
         ["rsa", s, modulus],
     ]
     run_batch(probe, cases)
+
+
+def test_base64_matches_the_stock_runtime_and_cpython(probe):
+    """binascii's base64 (through runtime patch 17's tables in the guard's build):
+    a2b_base64 as the stock runtime decodes (every byte value, padding in every
+    position, foreign characters), b2a_base64 as CPython encodes."""
+    rng = random.Random(SEED + 17)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    cases = [["b64", bytes(range(256))], ["b64", b""], ["b64", bytes(range(255, -1, -1))]]
+    for value in range(256):
+        cases.append(["b64", bytes([value]) * 4])
+        cases.append(["b64", b"QU" + bytes([value]) + b"="])
+    for size in range(0, 40):
+        text = bytes(rng.choice(alphabet) for _ in range(size))
+        cases.append(["b64", text])
+        cases.append(["b64", text + b"="])
+        cases.append(["b64", text + b"=="])
+        cases.append(["b64", text[: size // 2] + b"=" + text[size // 2:]])
+        cases.append(["b64", bytes(rng.randrange(256) for _ in range(size))])
+    for _ in range(40):
+        cases.append(["b64", bytes(rng.choice(alphabet + b"=-_ \n.") for _ in range(rng.randrange(1, 200)))])
+    for chunk in _chunks(cases, 100):
+        run_batch(probe, chunk)

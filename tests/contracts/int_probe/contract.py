@@ -15,6 +15,8 @@ hex operands), not JSON: JSON numbers are capped at 64 characters.
     shr A N        -> hex(A >> N) hex(A << N) hex(A & 0xffffffff)
     rsa S N        -> hexlify(near.rsa_public_pow(S, N)) or "none" (S, N hex bytes):
                       runtime patch 14, RS256's exponentiation
+    b64 HEXBYTES   -> hexlify(binascii.a2b_base64(b)) or "error", then
+                      hexlify(binascii.b2a_base64(b, newline=False)) (patch 17's tables)
 """
 import binascii
 
@@ -61,6 +63,13 @@ def _case(fields):
     if op == "shr":
         a, n = _int(fields[1]), int(fields[2])
         return hex(a >> n) + " " + hex(a << n) + " " + hex(a & 0xFFFFFFFF)
+    if op == "b64":
+        data = binascii.unhexlify(fields[1])
+        try:
+            decoded = binascii.hexlify(binascii.a2b_base64(data)).decode()
+        except ValueError:
+            decoded = "error"
+        return decoded + " " + binascii.hexlify(binascii.b2a_base64(data, newline=False)).decode()
     return "?"
 
 
