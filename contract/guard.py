@@ -77,7 +77,8 @@ MAX_VERIFY_ARGS_BYTES = 32768
 MAX_VERIFY_ARG_STRINGS = 32
 MAX_VERIFY_ARG_DEPTH = 8
 # Admin arguments: the largest valid ones are a full key set (16 keys of up to
-# 8 strings) and a full policy (guard_core.policy_spec.MAX_POLICY_STRINGS); the
+# 8 strings) and a full policy (guard_core.policy_spec: MAX_PATTERNS receivers and
+# MAX_METHOD_NAMES method names, with their keys, under 300 strings); the
 # depth bound also keeps every error path's json.dumps from recursing deep.
 MAX_ADMIN_ARG_STRINGS = 512
 MAX_ADMIN_ARG_DEPTH = 8
