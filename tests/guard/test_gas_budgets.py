@@ -30,23 +30,23 @@ from guard_core.keys import MAX_UNPINNED_RS256_WORK
 
 # Tgas; the "measured" figures are bench/results.json's for the same build.
 CEILINGS_TGAS = {
-    "verify_rs256_2048": 8.2,                # measured 6.87 (first build 29.23)
-    "verify_rs256_2048_1kb": 11.6,           # measured 9.66 (first build 44.60)
-    "verify_rs256_2048_8keys_kid": 8.9,      # measured 7.41 (first build 31.73)
-    "verify_rs256_2048_3keys_no_kid": 17.0,  # measured 14.13 (the most kid-less 2048-bit keys tried)
-    "verify_rs256_2048_policy": 8.9,         # measured 7.38 (policy on, every rule)
-    "verify_rs256_4096": 20.2,               # measured 16.86 (first build 98.4)
-    "verify_eddsa": 4.0,                     # measured 3.37 (first build 6.6); issue target 4
-    "verify_rs256_2048_max_token": 12.6,     # measured 10.51 (first build 48.2)
-    "verify_worst_case": 26.8,               # measured 22.33 (the README promises 30 for any verify)
-    "verify_worst_forged": 17.0,             # measured 14.17 (anything a forger can send)
+    "verify_rs256_2048": 6.0,                # measured 4.99 (6.87 before patch 05's 28-bit limbs; first build 29.23)
+    "verify_rs256_2048_1kb": 9.2,            # measured 7.63 (first build 44.60)
+    "verify_rs256_2048_8keys_kid": 6.5,      # measured 5.38 (first build 31.73)
+    "verify_rs256_2048_3keys_no_kid": 10.3,  # measured 8.59 (the most kid-less 2048-bit keys tried)
+    "verify_rs256_2048_policy": 6.6,         # measured 5.51 (policy on, every rule)
+    "verify_rs256_4096": 10.7,               # measured 8.94 (first build 98.4)
+    "verify_eddsa": 4.0,                     # measured 3.34 (first build 6.6); issue target 4
+    "verify_rs256_2048_max_token": 10.0,     # measured 8.37 (first build 48.2)
+    "verify_worst_case": 19.8,               # measured 16.54 (the README promises 30 for any verify)
+    "verify_worst_forged": 17.0,             # measured 14.13 (anything a forger can send)
     "get_public_keys_1": 2.55,               # measured 2.13
-    "get_public_keys_8": 2.9,                # measured 2.39
+    "get_public_keys_8": 2.9,                # measured 2.40
     "set_public_keys_8": 16.9,               # measured 14.07 (writes the verify record too)
     "owner": 2.55,                           # measured 2.11
     "contract_source_metadata": 2.45,        # measured 2.02; issue #16's target 3
 }
-WASM_CEILING_BYTES = 188_000  # measured 184,263 with NEP-330 metadata (lean build; 265,948 before it, 299,560 with the compiler)
+WASM_CEILING_BYTES = 188_000  # measured 187,943 with NEP-330 metadata (184,263 before patch 05's unrolled Montgomery code; lean build; 265,948 before it, 299,560 with the compiler)
 
 # What a guard gets behind FastAuth -> router with 300 Tgas attached (README, "Caps and the gas ceiling").
 GUARD_BUDGET_BEHIND_ROUTER = 70 * TGAS

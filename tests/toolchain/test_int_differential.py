@@ -291,12 +291,13 @@ def test_host_u64_and_u128_values(probe, timestamp, deposit):
 
 def test_rs256_pow_cost(probe):
     """The point of patch 05: a 2048-bit pow(s, 65537, n) -- with the probe's hex parsing and
-    formatting of its 2048-bit operands -- costs ~9.2M instructions (the pow alone was ~34M)."""
+    formatting of its 2048-bit operands, ~3.3M of it -- costs ~5.0M instructions (9.2M with
+    32-bit limbs and operand scanning; the stock pow alone was ~34M)."""
     rng = random.Random(SEED + 4)
     n = _odd(rng, 2048)
     empty = instructions(call(probe, "run", b"add 1 1"))
     used = run_batch(probe, [["pow", rng.randrange(n), 65537, n]]) - empty
-    assert used < 11_000_000, used
+    assert used < 6_000_000, used
 
 
 @pytest.mark.parametrize("bits", [2048, 3072, 4096])
