@@ -29,6 +29,10 @@ JSON_CASES = [
     "[\"\\ud83d\\ude00\"]", "[\"é\"]", "[\"unterminated]", "[\"unterminated", "[\"a\"b\"]",
     "{\"jwt\": \"eyJ.eyJ.sig\", \"n\": [1, 2]}", "{\"k\": \"v\", \"k2\": [\"x\", 5]}",
     "[\"tab\there\"]", "[true, false, null, \"true\"]", "[\"end\\\"\"]", "[\"\\\\\"]",
+    # around 64 bytes: longer ASCII strings skip the UTF-8 check and interning
+    "[\"" + "a" * 64 + "\"]", "[\"" + "b" * 65 + "\"]", "{\"" + "k" * 100 + "\": \"" + "v" * 300 + "\"}",
+    "[\"" + "x" * 99 + "é\"]", "[\"é" + "y" * 200 + "\"]", "[\"" + "z" * 80 + "\\n\"]",
+    "[\"" + "q" * 70 + "\", \"" + "q" * 70 + "\"]", "[\"" + "u" * 66,
 ]
 
 
@@ -81,6 +85,16 @@ def test_a_nul_byte_ends_the_input_as_before(probe_wasm):
     for text in (b'["ab\x00cd"]', b'[12\x0034]', b'{"a": "x\x00"}'):
         assert _same_outcome(_json_outcome(probe_wasm["patched"], text),
                              _json_outcome(probe_wasm["stock"], text)), text
+
+
+def test_long_strings_still_refuse_invalid_utf8(probe_wasm):
+    """A long escape-free string skips the UTF-8 check only when every byte is ASCII."""
+    for text in (b'["' + b"a" * 100 + b'\xff"]', b'["\xc3' + b"a" * 100 + b'"]', b'{"' + b"k" * 90 + b'\x80": 1}'):
+        patched = _json_outcome(probe_wasm["patched"], text)
+        assert patched == "error", (text, patched)
+        assert _same_outcome(patched, _json_outcome(probe_wasm["stock"], text)), text
+    text = b'["' + b"a" * 64 + b'\xed\xa0\x80"]'  # a surrogate: whatever the stock check says
+    assert _same_outcome(_json_outcome(probe_wasm["patched"], text), _json_outcome(probe_wasm["stock"], text))
 
 
 def _json_gas(wasm: bytes, text: str) -> int:
