@@ -30,23 +30,23 @@ from guard_core.keys import MAX_UNPINNED_RS256_WORK
 
 # Tgas; the "measured" figures are bench/results.json's for the same build.
 CEILINGS_TGAS = {
-    "verify_rs256_2048": 7.5,                # measured 6.25 (first build 29.23)
-    "verify_rs256_2048_1kb": 10.7,           # measured 8.89 (first build 44.60)
-    "verify_rs256_2048_8keys_kid": 8.1,      # measured 6.73 (first build 31.73)
-    "verify_rs256_2048_3keys_no_kid": 16.2,  # measured 13.50 (the most kid-less 2048-bit keys tried)
-    "verify_rs256_2048_policy": 8.0,         # measured 6.63 (policy on, every rule)
-    "verify_rs256_4096": 19.5,               # measured 16.21 (first build 98.4)
-    "verify_eddsa": 3.3,                     # measured 2.77 (first build 6.6); issue #18's target 2.8
-    "verify_rs256_2048_max_token": 11.6,     # measured 9.67 (first build 48.2)
-    "verify_worst_case": 24.6,               # measured 20.51 (the README promises 30 for any verify)
-    "verify_worst_forged": 15.8,             # measured 13.12 (anything a forger can send)
-    "get_public_keys_1": 1.56,               # measured 1.30 (imports no guard_core)
-    "get_public_keys_8": 1.9,                # measured 1.56
-    "set_public_keys_8": 16.2,               # measured 13.49 (writes the verify record too)
-    "owner": 1.55,                           # measured 1.28 (imports no guard_core)
-    "contract_source_metadata": 1.45,        # measured 1.19; issue #16's target 3
+    "verify_rs256_2048": 5.3,                # measured 4.37 (first build 29.23); issue #18's target 6.0
+    "verify_rs256_2048_1kb": 8.2,            # measured 6.85 (first build 44.60); issue #18's target 8.0
+    "verify_rs256_2048_8keys_kid": 5.7,      # measured 4.71 (first build 31.73)
+    "verify_rs256_2048_3keys_no_kid": 9.5,   # measured 7.93 (the most kid-less 2048-bit keys tried)
+    "verify_rs256_2048_policy": 5.7,         # measured 4.75 (policy on, every rule)
+    "verify_rs256_4096": 9.9,                # measured 8.27 (first build 98.4); issue #18's target 14
+    "verify_eddsa": 3.3,                     # measured 2.74 (first build 6.6); issue #18's target 2.8
+    "verify_rs256_2048_max_token": 9.0,      # measured 7.54 (first build 48.2)
+    "verify_worst_case": 17.6,               # measured 14.70 (the README promises 30 for any verify)
+    "verify_worst_forged": 15.7,             # measured 13.07 (anything a forger can send)
+    "get_public_keys_1": 1.56,               # measured 1.30 (imports no guard_core); issue #18's target 1.8
+    "get_public_keys_8": 1.9,                # measured 1.57
+    "set_public_keys_8": 16.2,               # measured 13.50 (writes the verify record too)
+    "owner": 1.55,                           # measured 1.29 (imports no guard_core); issue #18's target 1.8
+    "contract_source_metadata": 1.45,        # measured 1.20; issue #16's target 3
 }
-WASM_CEILING_BYTES = 190_000  # placeholder until bench
+WASM_CEILING_BYTES = 188_000  # measured 184,857 with NEP-330 metadata (265,948 before the lean build, 299,560 with the compiler)
 
 # What a guard gets behind FastAuth -> router with 300 Tgas attached (README, "Caps and the gas ceiling").
 GUARD_BUDGET_BEHIND_ROUTER = 70 * TGAS
