@@ -123,8 +123,9 @@ def _sha256_hex(*chunks: bytes) -> str:
 
 
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Serialise builders (other test processes, other helpers) on one cache entry."""
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing): serialises builders, test
+    workers and other processes on one cache entry or shared folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -214,7 +215,7 @@ def materialise_runtime(runtime: str) -> Path:
     ready_marker = assets_dir / ".ready"
     if ready_marker.exists():
         return assets_dir
-    with _file_lock(CACHE_DIR / "locks" / f"runtime-{runtime}-{tree_hash}.lock"):
+    with file_lock(CACHE_DIR / "locks" / f"runtime-{runtime}-{tree_hash}.lock"):
         if ready_marker.exists():
             return assets_dir
         _log(f"preparing {runtime} MicroPython runtime ({tree_hash})")
@@ -244,7 +245,7 @@ def shared_mpy_cross(runtime: str) -> Path:
     executable = build_dir / "mpy-cross"
     if executable.exists():
         return executable
-    with _file_lock(CACHE_DIR / "locks" / f"mpy-cross-{assets_dir.name}.lock"):
+    with file_lock(CACHE_DIR / "locks" / f"mpy-cross-{assets_dir.name}.lock"):
         if executable.exists():
             return executable
         _log(f"building the MicroPython cross-compiler for {assets_dir.name}")
@@ -574,7 +575,7 @@ def build_contract(
     stage_key = _sha256_hex(str(entry).encode(), runtime_tree_hash(runtime).encode(),
                             settings.key())[:12]
     stage = CACHE_DIR / "stage" / f"{entry.parent.name}-{entry.stem}-{stage_key}"
-    with _file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):
+    with file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):
         # Another process may have built the same sources while we waited.
         if cached.exists() and not force:
             _place(cached, output)
@@ -619,7 +620,7 @@ def prune_cache() -> list[Path]:
             shutil.rmtree(tree, ignore_errors=True)
             removed.append(tree)
     for stage in sorted((CACHE_DIR / "stage").glob("*")):
-        with _file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):  # not mid-build
+        with file_lock(CACHE_DIR / "locks" / f"stage-{stage.name}.lock"):  # not mid-build
             marker = stage / _STAGE_RUNTIME_FILE
             if not marker.exists() or marker.read_text().strip() not in current:
                 shutil.rmtree(stage, ignore_errors=True)

@@ -13,15 +13,13 @@ first session after a change pays for compiling.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import shutil
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
-from nearwasm.build import REPO_ROOT, build_contract, find_entry
+from nearwasm.build import REPO_ROOT, build_contract, file_lock, find_entry
 from tests.contracts import NODE_CONTRACTS, built_contract
 
 GUARD_DIR = REPO_ROOT / "contract"
@@ -43,17 +41,6 @@ def guard_wasm() -> Path:
     return build_contract(entry, GUARD_DIR / "build" / "guard.wasm").path
 
 
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build_guard_variant(name: str, change: Callable[[Path], None], output: Path) -> Path:
     """The guard built from a copy of contract/ under .cache/guard-variants/<name>, after
     `change(copy_folder)` edits it; cached by content like every build.
@@ -64,7 +51,7 @@ def build_guard_variant(name: str, change: Callable[[Path], None], output: Path)
     copied.
     """
     copy = REPO_ROOT / ".cache" / "guard-variants" / name
-    with _exclusive(copy.with_name(f"{name}.lock")):
+    with file_lock(copy.with_name(f"{name}.lock")):
         if copy.exists():
             shutil.rmtree(copy)
         shutil.copytree(GUARD_DIR, copy, ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md",
