@@ -7,12 +7,14 @@ view and as a transaction, never panics, never traps.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from devkit.guard_chain import (
     ALICE,
     ARGUMENTS_TOO_LARGE,
+    GUARD_DIR,
     GUARD_ID,
     INVALID_ARGUMENTS,
     MAX_VERIFY_ARGS_BYTES,
@@ -324,10 +326,7 @@ def test_verify_custom_claims_never_panics(env, raw):
 def test_the_shells_answers_are_guard_core_reasons():
     """guard.py writes its own answers out instead of importing guard_core.reasons
     (the views import nothing from guard_core); they stay the core's strings."""
-    import re
-    from pathlib import Path
-
-    source = (Path(__file__).resolve().parents[2] / "contract" / "guard.py").read_text()
+    source = (GUARD_DIR / "guard.py").read_text()
     for name in ("INVALID_ARGUMENTS", "ARGUMENTS_TOO_LARGE", "VERIFICATION_ERROR"):
         match = re.search(rf'^{name} = "([^"]*)"$', source, re.M)
         assert match, f"guard.py no longer defines {name} as a literal"
