@@ -89,9 +89,15 @@ class BuildSettings:
     # Link-only flags, e.g. `--profiling-funcs` to get function names in traps.
     extra_ldflags: tuple[str, ...] = ()
     mpy_tool_flags: tuple[str, ...] = ()
+    # The contract's own mpy-cross flags (`[tool.guardctl] mpy-cross-flags`), e.g. -O3:
+    # frozen bytecode without line numbers.
+    mpy_cross_flags: tuple[str, ...] = ()
 
     def key(self) -> bytes:
-        return repr((self.heap_size, self.extra_cflags, self.extra_ldflags, self.mpy_tool_flags)).encode()
+        fields = (self.heap_size, self.extra_cflags, self.extra_ldflags, self.mpy_tool_flags)
+        if self.mpy_cross_flags:
+            fields += (self.mpy_cross_flags,)
+        return repr(fields).encode()
 
     def cflags(self) -> list[str]:
         flags = list(self.extra_cflags)
@@ -104,6 +110,7 @@ class BuildSettings:
         if self.heap_size is not None:
             parts.append(f"heap={self.heap_size}")
         parts += list(self.extra_cflags) + list(self.extra_ldflags) + list(self.mpy_tool_flags)
+        parts += [f"mpy-cross {flag}" for flag in self.mpy_cross_flags]
         return " ".join(parts)
 
 
@@ -426,6 +433,7 @@ def _build_environment(settings: BuildSettings, *, include_cflags: bool = True, 
     env["MAKEFLAGS"] = f"-j{jobs}"
     env.pop("CFLAGS", None)
     env.pop("MPY_TOOL_FLAGS", None)
+    env.pop("MPY_CROSS_FLAGS", None)
     env.pop("LDFLAGS", None)
     if include_cflags and settings.cflags():
         env["CFLAGS"] = " ".join(settings.cflags())
@@ -433,6 +441,8 @@ def _build_environment(settings: BuildSettings, *, include_cflags: bool = True, 
         env["LDFLAGS"] = " ".join(settings.extra_ldflags)
     if include_cflags and settings.mpy_tool_flags:
         env["MPY_TOOL_FLAGS"] = " ".join(settings.mpy_tool_flags)
+    if include_cflags and settings.mpy_cross_flags:
+        env["MPY_CROSS_FLAGS"] = " ".join(settings.mpy_cross_flags)
     # Nothing about who, where or when the build runs may reach the Wasm: one
     # locale, one time zone, a fixed SOURCE_DATE_EPOCH for any tool that would
     # stamp a date, and a fixed hash seed for nearc's own Python.
@@ -525,7 +535,8 @@ def build_settings(entry: Path, *, runtime: str = "patched", heap_size: Optional
     """The settings `build_contract` uses: the contract's own C flags first, then the caller's."""
     return BuildSettings(runtime=runtime, heap_size=heap_size,
                          extra_cflags=contract_cflags(Path(entry).resolve().parent) + tuple(extra_cflags),
-                         extra_ldflags=tuple(extra_ldflags), mpy_tool_flags=tuple(mpy_tool_flags))
+                         extra_ldflags=tuple(extra_ldflags), mpy_tool_flags=tuple(mpy_tool_flags),
+                         mpy_cross_flags=contract_mpy_cross_flags(Path(entry).resolve().parent))
 
 
 def build_contract(
@@ -562,6 +573,7 @@ def build_contract(
             raise BuildError(f"{folder} has a space in its path, which MicroPython's makefiles cannot build in; "
                              f"move the checkout (or the venv) to a path without spaces")
     check_runtime_imports(entry)
+    check_runtime_names(entry)
     generated = generated_files(entry, settings)
     key = source_hash(entry, settings, generated)
     cached = CACHE_DIR / "wasm" / f"{key}.wasm"
@@ -653,7 +665,36 @@ def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
     flags = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("cflags", [])
     if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
         raise BuildError(f"{pyproject}: [tool.guardctl] cflags must be a list of strings")
+    kept = near_functions(contract_dir)
+    if kept is not None:
+        flags = flags + ["-DMICROPY_PY_NEAR_LISTED_ONLY=1"] + [f"-DMICROPY_PY_NEAR_KEEP_{name}=1" for name in sorted(kept)]
     return tuple(flags)
+
+
+def contract_mpy_cross_flags(contract_dir: Path) -> tuple[str, ...]:
+    """`[tool.guardctl] mpy-cross-flags` of the contract's pyproject.toml: how its Python is
+    compiled to frozen bytecode (the guard: -O3, no line numbers)."""
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    if not pyproject.exists():
+        return ()
+    flags = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("mpy-cross-flags", [])
+    if not isinstance(flags, list) or not all(isinstance(flag, str) and flag.startswith("-") for flag in flags):
+        raise BuildError(f"{pyproject}: [tool.guardctl] mpy-cross-flags must be a list of flags")
+    return tuple(flags)
+
+
+def near_functions(contract_dir: Path) -> Optional[frozenset[str]]:
+    """The `near` functions a contract's runtime keeps (`[tool.guardctl] near-functions`,
+    runtime patch 20), or None when undeclared: all of them."""
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    if not pyproject.exists():
+        return None
+    names = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("near-functions")
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(name, str) and name.isidentifier() for name in names):
+        raise BuildError(f"{pyproject}: [tool.guardctl] near-functions must be a list of function names")
+    return frozenset(names)
 
 
 def _module_name(package: str) -> str:
@@ -661,14 +702,17 @@ def _module_name(package: str) -> str:
     return package.split("-")[0].split(".")[0]
 
 
-def imported_modules(source: Path) -> list[tuple[str, int]]:
-    """(top-level module, line) of every absolute import in a Python file, function-level ones included."""
+def _parse(source: Path) -> ast.Module:
     try:
-        tree = ast.parse(source.read_text(), filename=str(source))
+        return ast.parse(source.read_text(), filename=str(source))
     except SyntaxError as err:
         raise BuildError(f"{source}:{err.lineno}: syntax error: {err.msg}") from None
+
+
+def imported_modules(source: Path) -> list[tuple[str, int]]:
+    """(top-level module, line) of every absolute import in a Python file, function-level ones included."""
     found = []
-    for node in ast.walk(tree):
+    for node in ast.walk(_parse(source)):
         if isinstance(node, ast.Import):
             found += [(alias.name.split(".")[0], node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -722,6 +766,82 @@ def check_runtime_imports(entry: Path) -> None:
                     f"runtime leaves out (it has {', '.join(sorted(provided))} and the contract's own modules; "
                     f"see builtin-modules and cflags in {contract_dir.name}/pyproject.toml): on chain that "
                     f"import would fail every call that reaches it")
+
+
+# Built-ins a C switch of the contract's runtime leaves out, by switch (the
+# contract's cflags set it to 0).
+_SWITCHED_BUILTINS = {
+    "MICROPY_PY_BUILTINS_ENUMERATE": "enumerate",
+    "MICROPY_PY_BUILTINS_FILTER": "filter",
+    "MICROPY_PY_BUILTINS_REVERSED": "reversed",
+    "MICROPY_PY_BUILTINS_PROPERTY": "property",
+    "MICROPY_PY_BUILTINS_STR_FORMAT": "bin",  # bin() is str.format("{:#b}") (runtime patch 22)
+}
+
+
+def _switched_off(flags: Sequence[str]) -> set[str]:
+    return {flag[2:-2] for flag in flags if flag.startswith("-D") and flag.endswith("=0")}
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name a module binds anywhere (assignments, definitions, parameters, imports)."""
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return bound
+
+
+def runtime_gaps(source: Path, switched_off: set[str], kept_near: Optional[frozenset[str]]) -> list[tuple[int, str]]:
+    """(line, what) for each use in a Python file of something the contract's runtime leaves out:
+    a switched-off built-in, an f-string or .format() without str.format, dict.fromkeys without
+    it, a `near` function outside near-functions."""
+    tree = _parse(source)
+    missing_builtins = {name for switch, name in _SWITCHED_BUILTINS.items() if switch in switched_off}
+    missing_builtins -= _bound_names(tree)
+    no_format = "MICROPY_PY_BUILTINS_STR_FORMAT" in switched_off
+    no_fromkeys = "MICROPY_PY_BUILTINS_DICT_FROMKEYS" in switched_off
+    gaps = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in missing_builtins:
+            gaps.append((node.lineno, f"the built-in {node.id}()"))
+        elif isinstance(node, ast.JoinedStr) and no_format:
+            gaps.append((node.lineno, "an f-string (str.format)"))
+        elif isinstance(node, ast.Attribute) and node.attr == "format" and no_format:
+            gaps.append((node.lineno, "str.format"))
+        elif isinstance(node, ast.Attribute) and node.attr == "fromkeys" and no_fromkeys:
+            gaps.append((node.lineno, "dict.fromkeys"))
+        elif (kept_near is not None and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+              and node.value.id == "near" and node.attr not in kept_near):
+            gaps.append((node.lineno, f"near.{node.attr}"))
+        elif kept_near is not None and isinstance(node, ast.ImportFrom) and node.module == "near":
+            gaps += [(node.lineno, f"near.{alias.name}") for alias in node.names if alias.name not in kept_near]
+    return sorted(gaps)
+
+
+def check_runtime_names(entry: Path) -> None:
+    """BuildError naming the first built-in, method or `near` function a contract uses that
+    its lean runtime leaves out (its cflags and near-functions, contract/pyproject.toml).
+
+    Such a contract would build, and on chain the name would fail each call that
+    reaches it (for the guard: every verify answers "Verification error")."""
+    contract_dir = Path(entry).resolve().parent
+    switched_off = _switched_off(contract_cflags(contract_dir))
+    kept_near = near_functions(contract_dir)
+    for relative in _mirrored_files(contract_dir):
+        if relative.suffix != ".py":
+            continue
+        for line, what in runtime_gaps(_source_file(contract_dir, relative), switched_off, kept_near):
+            raise BuildError(
+                f"{contract_dir.name}/{relative.as_posix()}:{line} uses {what}, which the contract's runtime "
+                f"leaves out (see cflags and near-functions in {contract_dir.name}/pyproject.toml): on chain "
+                f"it would fail every call that reaches it")
 
 
 def find_entry(contract: Path) -> Path:

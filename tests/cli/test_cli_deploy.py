@@ -42,6 +42,22 @@ def test_build_refuses_a_custom_rule_that_imports_what_the_runtime_lacks(guardct
     assert not (tmp_path / "g.wasm").exists()
 
 
+def test_build_refuses_a_custom_rule_that_calls_a_near_function_the_runtime_leaves_out(guardctl, tmp_path):
+    contract = tmp_path / "contract"
+    shutil.copytree(REPO_ROOT / "contract", contract,
+                    ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
+    rules = contract / "custom_rules.py"
+    rules.write_text("import near\n\n\ndef check_custom_rules(claims, sign_payload, predecessor):\n"
+                     "    return None if near.keccak256(b\"x\") else \"no\"\n")
+    run = guardctl.fails("build", "--contract", str(contract / "guard.py"), "--out", str(tmp_path / "g.wasm"),
+                         network=False)
+    assert run.stderr_lines == [
+        "guardctl: error: build failed: contract/custom_rules.py:5 uses near.keccak256, which the contract's "
+        "runtime leaves out (see cflags and near-functions in contract/pyproject.toml): on chain it would fail "
+        "every call that reaches it"]
+    assert not (tmp_path / "g.wasm").exists()
+
+
 def test_deploy_create_sets_up_an_initialised_guard(guardctl, root, owner, guard_wasm, test_keys, credentials_dir):
     guard = f"{unique_name('guard')}.{root.account_id}"
     run = guardctl.ok("--account", root.account_id, "--guard", guard, "--progress", "--json",

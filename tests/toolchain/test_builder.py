@@ -15,6 +15,7 @@ from nearwasm import build as builder
 from nearwasm.build import BuildError, BuildSettings, build_contract, find_entry, source_hash
 
 from .conftest import call, returned_text
+from tests.buildfixtures import guard_wasm  # noqa: F401  (fixture)
 
 # A fixed location, so the staging build dir survives between sessions and a
 # rebuild of the tiny contract compiles only its frozen Python (a few seconds).
@@ -248,12 +249,43 @@ def test_the_guards_cflags_name_real_runtime_switches():
     #ifndef, in py/mpconfig.h or the port's mpconfigport.h (patch 10)."""
     tree = builder.materialise_runtime("patched") / "micropython"
     headers = (tree / "py" / "mpconfig.h").read_text() + (tree / "ports" / "webassembly-near" / "mpconfigport.h").read_text()
+    modnear = (tree / "ports" / "webassembly-near" / "modnear.c").read_text()
     flags = builder.contract_cflags(builder.REPO_ROOT / "contract")
     names = [flag[2:].split("=")[0] for flag in flags]
     assert all(flag.startswith("-D") for flag in flags), flags
     assert len(names) == len(set(names)), "a switch set twice"
     for name in names:
-        assert f"#ifndef {name}\n" in headers, f"{name} is not a runtime switch"
+        if name.startswith("MICROPY_PY_NEAR_KEEP_"):
+            # near-functions (patch 20): each one a function of the `near` module's table.
+            function = name.removeprefix("MICROPY_PY_NEAR_KEEP_")
+            assert f"    #if NEAR_KEEPS({function})\n" in modnear, f"near.{function} is not in the near module"
+        else:
+            assert f"#ifndef {name}\n" in headers, f"{name} is not a runtime switch"
+
+
+def test_the_guard_keeps_exactly_the_near_functions_it_calls():
+    """near-functions (contract/pyproject.toml) lists what guard.py calls, plus used_gas
+    for the profiling build: nothing the guard needs is left out, nothing unused stays."""
+    contract = builder.REPO_ROOT / "contract"
+    called = set()
+    for path in [contract / "guard.py", contract / "custom_rules.py", *sorted((contract / "guard_core").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "near":
+                called.add(node.attr)
+    assert builder.near_functions(contract) == called | {"used_gas"}
+    flags = builder.contract_cflags(contract)
+    assert "-DMICROPY_PY_NEAR_LISTED_ONLY=1" in flags and "-DMICROPY_PY_NEAR_KEEP_sha256=1" in flags
+
+
+def test_the_guards_runtime_leaves_out_what_it_declares(guard_wasm):
+    """The built guard's imports: only the host functions its near-functions call."""
+    import wasmtime
+
+    imported = {item.name for item in wasmtime.Module(wasmtime.Engine(), guard_wasm.read_bytes()).imports}
+    assert "sha256" in imported and "ed25519_verify" in imported and "storage_write" in imported
+    for left_out in ("keccak256", "ripemd160", "ecrecover", "alt_bn128_g1_sum", "promise_then", "validator_stake",
+                     "promise_batch_action_add_key_with_full_access", "promise_yield_create"):
+        assert left_out not in imported
 
 
 def test_the_guard_imports_only_modules_its_lean_build_keeps():
@@ -288,6 +320,34 @@ def test_a_custom_rule_importing_a_module_the_runtime_lacks_fails_the_build(guar
     rules.write_text(rules.read_text().replace("    import re\n", "    from collections import OrderedDict\n"))
     with pytest.raises(BuildError, match="imports 'collections'"):
         build_contract(guard_copy / "guard.py", tmp_path / "out.wasm")
+
+
+@pytest.mark.parametrize("rule, line, what", [
+    ("    for i, claim in enumerate(claims):\n        pass\n", 5, "the built-in enumerate()"),
+    ("    return f\"rejected {predecessor}\"\n", 5, "an f-string (str.format)"),
+    ("    return \"rejected {}\".format(predecessor)\n", 5, "str.format"),
+    ("    if near.keccak256(b\"x\"):\n        return None\n", 5, "near.keccak256"),
+    ("    x = dict.fromkeys(claims)\n", 5, "dict.fromkeys"),
+])
+def test_a_custom_rule_using_what_the_runtime_leaves_out_fails_the_build(guard_copy, tmp_path, rule, line, what):
+    rules = guard_copy / "custom_rules.py"
+    rules.write_text('"""A rule."""\nimport near\n\ndef check_custom_rules(claims, sign_payload, predecessor):\n'
+                     + rule + "    return None\n")
+    with pytest.raises(BuildError) as refused:
+        build_contract(guard_copy / "guard.py", tmp_path / "out.wasm")
+    message = str(refused.value)
+    assert message == (f"contract/custom_rules.py:{line} uses {what}, which the contract's runtime leaves out (see "
+                       f"cflags and near-functions in contract/pyproject.toml): on chain it would fail every call "
+                       f"that reaches it")
+    assert not (tmp_path / "out.wasm").exists()
+
+
+def test_a_rule_may_define_its_own_function_named_like_a_left_out_built_in(guard_copy):
+    rules = guard_copy / "custom_rules.py"
+    rules.write_text("def enumerate(items):\n    return items\n\n\n"
+                     "def check_custom_rules(claims, sign_payload, predecessor):\n"
+                     "    return None if enumerate(claims) else \"empty\"\n")
+    builder.check_runtime_names(guard_copy / "guard.py")
 
 
 def test_contracts_that_do_not_declare_their_runtime_modules_are_not_checked(tiny):
