@@ -27,35 +27,33 @@ def test_build_reuses_the_cached_wasm(guardctl, guard_wasm, tmp_path):
     assert result["code_hash"] == code_hash(guard_wasm.read_bytes())
 
 
-def test_build_refuses_a_custom_rule_that_imports_what_the_runtime_lacks(guardctl, tmp_path):
+def build_with_rules(guardctl, tmp_path, rules_text):
+    """`guardctl build` of a copy of the guard whose custom_rules.py is `rules_text`, expected to fail."""
     contract = tmp_path / "contract"
     shutil.copytree(REPO_ROOT / "contract", contract,
                     ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
-    rules = contract / "custom_rules.py"
-    rules.write_text("import re\n" + rules.read_text())
+    (contract / "custom_rules.py").write_text(rules_text)
     run = guardctl.fails("build", "--contract", str(contract / "guard.py"), "--out", str(tmp_path / "g.wasm"),
                          network=False)
+    assert not (tmp_path / "g.wasm").exists()
+    return run
+
+
+def test_build_refuses_a_custom_rule_that_imports_what_the_runtime_lacks(guardctl, tmp_path):
+    run = build_with_rules(guardctl, tmp_path, "import re\n" + (REPO_ROOT / "contract" / "custom_rules.py").read_text())
     assert run.stderr_lines == [
         "guardctl: error: build failed: contract/custom_rules.py:1 imports 're', which the contract's runtime leaves "
         "out (it has binascii, json, near, sys, ubinascii and the contract's own modules; see builtin-modules and "
         "cflags in contract/pyproject.toml): on chain that import would fail every call that reaches it"]
-    assert not (tmp_path / "g.wasm").exists()
 
 
 def test_build_refuses_a_custom_rule_that_calls_a_near_function_the_runtime_leaves_out(guardctl, tmp_path):
-    contract = tmp_path / "contract"
-    shutil.copytree(REPO_ROOT / "contract", contract,
-                    ignore=shutil.ignore_patterns("build", "__pycache__", "runtime", "*.md"))
-    rules = contract / "custom_rules.py"
-    rules.write_text("import near\n\n\ndef check_custom_rules(claims, sign_payload, predecessor):\n"
-                     "    return None if near.keccak256(b\"x\") else \"no\"\n")
-    run = guardctl.fails("build", "--contract", str(contract / "guard.py"), "--out", str(tmp_path / "g.wasm"),
-                         network=False)
+    run = build_with_rules(guardctl, tmp_path, "import near\n\n\ndef check_custom_rules(claims, sign_payload, "
+                           "predecessor):\n    return None if near.keccak256(b\"x\") else \"no\"\n")
     assert run.stderr_lines == [
         "guardctl: error: build failed: contract/custom_rules.py:5 uses near.keccak256, which the contract's "
         "runtime leaves out (see cflags and near-functions in contract/pyproject.toml): on chain it would fail "
         "every call that reaches it"]
-    assert not (tmp_path / "g.wasm").exists()
 
 
 def test_deploy_create_sets_up_an_initialised_guard(guardctl, root, owner, guard_wasm, test_keys, credentials_dir):
