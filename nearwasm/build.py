@@ -109,7 +109,12 @@ class BuildSettings:
         parts = [self.runtime]
         if self.heap_size is not None:
             parts.append(f"heap={self.heap_size}")
-        parts += list(self.extra_cflags) + list(self.extra_ldflags) + list(self.mpy_tool_flags)
+        kept_near = [flag for flag in self.extra_cflags if flag.startswith("-DMICROPY_PY_NEAR_KEEP_")]
+        parts += [flag for flag in self.extra_cflags
+                  if flag not in kept_near and flag != "-DMICROPY_PY_NEAR_LISTED_ONLY=1"]
+        if kept_near:
+            parts.append(f"near-functions: {len(kept_near)}")
+        parts += list(self.extra_ldflags) + list(self.mpy_tool_flags)
         parts += [f"mpy-cross {flag}" for flag in self.mpy_cross_flags]
         return " ".join(parts)
 
