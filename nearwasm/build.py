@@ -109,9 +109,8 @@ class BuildSettings:
         parts = [self.runtime]
         if self.heap_size is not None:
             parts.append(f"heap={self.heap_size}")
-        kept_near = [flag for flag in self.extra_cflags if flag.startswith("-DMICROPY_PY_NEAR_KEEP_")]
-        parts += [flag for flag in self.extra_cflags
-                  if flag not in kept_near and flag != "-DMICROPY_PY_NEAR_LISTED_ONLY=1"]
+        kept_near = [flag for flag in self.extra_cflags if flag.startswith(_NEAR_KEEP_PREFIX)]
+        parts += [flag for flag in self.extra_cflags if flag not in kept_near and flag != _NEAR_LISTED_ONLY]
         if kept_near:
             parts.append(f"near-functions: {len(kept_near)}")
         parts += list(self.extra_ldflags) + list(self.mpy_tool_flags)
@@ -374,7 +373,7 @@ def contract_metadata(entry: Path, settings: BuildSettings) -> Optional[tuple[st
     snapshot = source_metadata.git_snapshot(entry.parent)
     environment = source_metadata.build_environment(settings.runtime, runtime_tree_hash(settings.runtime),
                                                     [settings.key().decode()])
-    command = _build_command(entry, snapshot.contract_path, settings, len(contract_cflags(entry.parent)))
+    command = _build_command(entry, snapshot.contract_path, settings, len(contract_own_cflags(entry.parent)))
     prefix = f"{snapshot.contract_path}/" if snapshot.contract_path else ""
     metadata = source_metadata.metadata_json(config, snapshot, environment, command,
                                              f"{prefix}build/{entry.stem}.wasm")
@@ -539,7 +538,7 @@ def build_settings(entry: Path, *, runtime: str = "patched", heap_size: Optional
                    mpy_tool_flags: Sequence[str] = ()) -> BuildSettings:
     """The settings `build_contract` uses: the contract's own C flags first, then the caller's."""
     return BuildSettings(runtime=runtime, heap_size=heap_size,
-                         extra_cflags=contract_cflags(Path(entry).resolve().parent) + tuple(extra_cflags),
+                         extra_cflags=contract_own_cflags(Path(entry).resolve().parent) + tuple(extra_cflags),
                          extra_ldflags=tuple(extra_ldflags), mpy_tool_flags=tuple(mpy_tool_flags),
                          mpy_cross_flags=contract_mpy_cross_flags(Path(entry).resolve().parent))
 
@@ -657,6 +656,12 @@ def _place(source: Path, output: Path) -> None:
 # --------------------------------------------------------------------------- entry module lookup
 
 
+def _pyproject_tools(contract_dir: Path) -> tuple[Path, dict]:
+    """The contract's pyproject.toml and its `[tool]` table (empty without the file)."""
+    pyproject = Path(contract_dir) / "pyproject.toml"
+    return pyproject, tomllib.loads(pyproject.read_text()).get("tool", {}) if pyproject.exists() else {}
+
+
 def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
     """The contract's own C flags: `[tool.guardctl] cflags` of its pyproject.toml.
 
@@ -664,25 +669,35 @@ def contract_cflags(contract_dir: Path) -> tuple[str, ...]:
     settings (cache key, staging folder).  The guard uses this to build without
     MicroPython's compiler; contracts that `eval` or `exec` simply omit it.
     """
-    pyproject = Path(contract_dir) / "pyproject.toml"
-    if not pyproject.exists():
-        return ()
-    flags = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("cflags", [])
+    pyproject, tools = _pyproject_tools(contract_dir)
+    flags = tools.get("guardctl", {}).get("cflags", [])
     if not isinstance(flags, list) or not all(isinstance(flag, str) for flag in flags):
         raise BuildError(f"{pyproject}: [tool.guardctl] cflags must be a list of strings")
-    kept = near_functions(contract_dir)
-    if kept is not None:
-        flags = flags + ["-DMICROPY_PY_NEAR_LISTED_ONLY=1"] + [f"-DMICROPY_PY_NEAR_KEEP_{name}=1" for name in sorted(kept)]
     return tuple(flags)
+
+
+_NEAR_LISTED_ONLY = "-DMICROPY_PY_NEAR_LISTED_ONLY=1"
+_NEAR_KEEP_PREFIX = "-DMICROPY_PY_NEAR_KEEP_"
+
+
+def near_function_cflags(contract_dir: Path) -> tuple[str, ...]:
+    """The C flags of the contract's near-functions (runtime patch 20); none when undeclared."""
+    kept = near_functions(contract_dir)
+    if kept is None:
+        return ()
+    return (_NEAR_LISTED_ONLY,) + tuple(f"{_NEAR_KEEP_PREFIX}{name}=1" for name in sorted(kept))
+
+
+def contract_own_cflags(contract_dir: Path) -> tuple[str, ...]:
+    """Every C flag the contract's pyproject gives its build: cflags, then near-functions."""
+    return contract_cflags(contract_dir) + near_function_cflags(contract_dir)
 
 
 def contract_mpy_cross_flags(contract_dir: Path) -> tuple[str, ...]:
     """`[tool.guardctl] mpy-cross-flags` of the contract's pyproject.toml: how its Python is
     compiled to frozen bytecode (the guard: -O3, no line numbers)."""
-    pyproject = Path(contract_dir) / "pyproject.toml"
-    if not pyproject.exists():
-        return ()
-    flags = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("mpy-cross-flags", [])
+    pyproject, tools = _pyproject_tools(contract_dir)
+    flags = tools.get("guardctl", {}).get("mpy-cross-flags", [])
     if not isinstance(flags, list) or not all(isinstance(flag, str) and flag.startswith("-") for flag in flags):
         raise BuildError(f"{pyproject}: [tool.guardctl] mpy-cross-flags must be a list of flags")
     return tuple(flags)
@@ -691,10 +706,8 @@ def contract_mpy_cross_flags(contract_dir: Path) -> tuple[str, ...]:
 def near_functions(contract_dir: Path) -> Optional[frozenset[str]]:
     """The `near` functions a contract's runtime keeps (`[tool.guardctl] near-functions`,
     runtime patch 20), or None when undeclared: all of them."""
-    pyproject = Path(contract_dir) / "pyproject.toml"
-    if not pyproject.exists():
-        return None
-    names = tomllib.loads(pyproject.read_text()).get("tool", {}).get("guardctl", {}).get("near-functions")
+    pyproject, tools = _pyproject_tools(contract_dir)
+    names = tools.get("guardctl", {}).get("near-functions")
     if names is None:
         return None
     if not isinstance(names, list) or not all(isinstance(name, str) and name.isidentifier() for name in names):
@@ -730,10 +743,7 @@ def runtime_modules(contract_dir: Path) -> Optional[frozenset[str]]:
     built-in ones (`[tool.guardctl] builtin-modules`): those, plus the
     micropython-lib packages nearc freezes in (the ones not in
     `exclude-micropython-stdlib-packages`). None when undeclared."""
-    pyproject = Path(contract_dir) / "pyproject.toml"
-    if not pyproject.exists():
-        return None
-    tools = tomllib.loads(pyproject.read_text()).get("tool", {})
+    pyproject, tools = _pyproject_tools(contract_dir)
     builtin = tools.get("guardctl", {}).get("builtin-modules")
     if builtin is None:
         return None

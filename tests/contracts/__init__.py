@@ -38,15 +38,12 @@ def built_contract(name: str, runtime: str = "patched", cflags_of: Path | None =
     happens only when the contract's sources, the runtime patches, the
     toolchain or the runtime choice changed.  `cflags_of` (a contract folder,
     e.g. the guard's) adds that contract's `[tool.guardctl] cflags`, so a probe
-    can run on the runtime exactly as that contract is built, except that the
-    probe keeps every `near` function (the guard's `near-functions` subset
-    leaves out ones a probe calls, and changes nothing else).
+    can run on the runtime exactly as that contract is built. Not its
+    `near-functions`: a probe calls `near` functions the guard leaves out, and
+    that subset changes nothing else.
     """
     entry = contract_entry(name)
-    extra = ()
-    if cflags_of is not None:
-        near_subset = ("-DMICROPY_PY_NEAR_LISTED_ONLY=", "-DMICROPY_PY_NEAR_KEEP_")
-        extra = tuple(flag for flag in contract_cflags(cflags_of) if not flag.startswith(near_subset))
+    extra = contract_cflags(cflags_of) if cflags_of is not None else ()
     key = source_hash(entry, BuildSettings(runtime=runtime, extra_cflags=extra))
     return _built(entry, runtime, extra, key)
 

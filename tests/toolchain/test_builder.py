@@ -249,18 +249,18 @@ def test_the_guards_cflags_name_real_runtime_switches():
     #ifndef, in py/mpconfig.h or the port's mpconfigport.h (patch 10)."""
     tree = builder.materialise_runtime("patched") / "micropython"
     headers = (tree / "py" / "mpconfig.h").read_text() + (tree / "ports" / "webassembly-near" / "mpconfigport.h").read_text()
-    modnear = (tree / "ports" / "webassembly-near" / "modnear.c").read_text()
-    flags = builder.contract_cflags(builder.REPO_ROOT / "contract")
+    flags = builder.contract_own_cflags(builder.REPO_ROOT / "contract")
     names = [flag[2:].split("=")[0] for flag in flags]
     assert all(flag.startswith("-D") for flag in flags), flags
     assert len(names) == len(set(names)), "a switch set twice"
-    for name in names:
-        if name.startswith("MICROPY_PY_NEAR_KEEP_"):
-            # near-functions (patch 20): each one a function of the `near` module's table.
-            function = name.removeprefix("MICROPY_PY_NEAR_KEEP_")
-            assert f"    #if NEAR_KEEPS({function})\n" in modnear, f"near.{function} is not in the near module"
-        else:
-            assert f"#ifndef {name}\n" in headers, f"{name} is not a runtime switch"
+    for flag in builder.contract_cflags(builder.REPO_ROOT / "contract"):
+        switch = flag[2:].split("=")[0]
+        assert f"#ifndef {switch}\n" in headers, f"{switch} is not a runtime switch"
+    assert "#ifndef MICROPY_PY_NEAR_LISTED_ONLY\n" in headers
+    # near-functions (patch 20): each one a function of the `near` module's table.
+    modnear = (tree / "ports" / "webassembly-near" / "modnear.c").read_text()
+    for name in builder.near_functions(builder.REPO_ROOT / "contract"):
+        assert f"    #if NEAR_KEEPS({name})\n" in modnear, f"near.{name} is not in the near module"
 
 
 def test_the_guard_keeps_exactly_the_near_functions_it_calls():
@@ -273,7 +273,7 @@ def test_the_guard_keeps_exactly_the_near_functions_it_calls():
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "near":
                 called.add(node.attr)
     assert builder.near_functions(contract) == called | {"used_gas"}
-    flags = builder.contract_cflags(contract)
+    flags = builder.contract_own_cflags(contract)
     assert "-DMICROPY_PY_NEAR_LISTED_ONLY=1" in flags and "-DMICROPY_PY_NEAR_KEEP_sha256=1" in flags
 
 

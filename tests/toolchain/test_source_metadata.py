@@ -155,7 +155,7 @@ def test_the_placeholder_is_replaced_by_a_literal_of_the_metadata():
 
 def test_caller_flags_appear_in_the_build_command():
     entry = builder.find_entry(REPO / "contract")
-    own = builder.contract_cflags(entry.parent)
+    own = builder.contract_own_cflags(entry.parent)
     settings = builder.BuildSettings(extra_cflags=own + ("-DX=1",), extra_ldflags=("--profiling-funcs",))
     assert builder._build_command(entry.resolve(), "contract", settings, len(own)) == [
         "python", "-m", "nearwasm.build", "contract", "--cflag=-DX=1", "--ldflag=--profiling-funcs"]
